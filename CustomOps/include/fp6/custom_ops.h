@@ -1,0 +1,17 @@
+// The op definitions this library registers in the fp6llm domain. Each lives in its own file; the CUDA ones are
+// compiled only when CMake finds a CUDA compiler (FP6_HAVE_CUDA).
+#pragma once
+#include "onnxruntime_c_api.h"
+
+namespace fp6 {
+
+// Set once by RegisterCustomOps before any op is created.
+const OrtApi& Api();
+
+// Static op definitions (ORT keeps pointers to them for the lifetime of the sessions).
+const OrtCustomOp* Fp6LinearCpuOp();
+#ifdef FP6_HAVE_CUDA
+const OrtCustomOp* Fp6LinearCudaOp();
+#endif
+
+}  // namespace fp6

@@ -1,0 +1,75 @@
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <cstring>
+
+#include "fp6/fp6_format.h"
+#include "fp6/fp6_linear_cpu.h"
+
+namespace fp6 {
+namespace {
+
+std::array<float, 64> BuildDecodeTable() {
+  std::array<float, 64> table{};
+  for (int code = 0; code < 64; ++code) table[code] = DecodeE3M2(static_cast<uint8_t>(code));
+  return table;
+}
+
+const std::array<float, 64> kDecode = BuildDecodeTable();
+
+// FP6_FORCE_PORTABLE=1 selects the portable kernel, so tests and benchmarks can run both on one machine.
+bool UseAvx2() {
+  static const bool use = [] {
+    const char* force = std::getenv("FP6_FORCE_PORTABLE");
+    return CpuSupportsAvx2Fma() && !(force != nullptr && force[0] == '1');
+  }();
+  return use;
+}
+
+}  // namespace
+
+bool CpuSupportsAvx2Fma() {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+#else
+  return false;
+#endif
+}
+
+void ComputeLinearColumnsPortable(const CpuLinearProblem& p, int64_t n_begin, int64_t n_end) {
+  const int64_t row_bytes = RowBlock32RowBytes(p.k);
+  const int64_t blocks = (p.k + 31) / 32;
+  float w[32];
+  for (int64_t n = n_begin; n < n_end; ++n) {
+    const uint8_t* row = p.w + n * row_bytes;
+    const float scale = HalfToFloat(p.scales[n]);
+    const float bias = p.bias != nullptr ? p.bias[n] : 0.0f;
+    for (int64_t m = 0; m < p.m; ++m) p.y[m * p.n + n] = 0.0f;
+    for (int64_t b = 0; b < blocks; ++b) {
+      const uint8_t* block = row + b * 24;
+      for (int j = 0; j < 32; ++j) {
+        const int low = j < 16 ? (block[j] & 0xF) : (block[j - 16] >> 4);
+        const int high = (block[16 + (j % 8)] >> (2 * (j / 8))) & 3;
+        w[j] = kDecode[high << 4 | low];
+      }
+      const int64_t count = std::min<int64_t>(32, p.k - b * 32);
+      for (int64_t m = 0; m < p.m; ++m) {
+        const float* x = p.x + m * p.k + b * 32;
+        float sum = 0.0f;
+        for (int64_t j = 0; j < count; ++j) sum += x[j] * w[j];
+        p.y[m * p.n + n] += sum;
+      }
+    }
+    for (int64_t m = 0; m < p.m; ++m) p.y[m * p.n + n] = p.y[m * p.n + n] * scale + bias;
+  }
+}
+
+void ComputeLinearColumns(const CpuLinearProblem& p, int64_t n_begin, int64_t n_end) {
+  if (UseAvx2()) {
+    ComputeLinearColumnsAvx2(p, n_begin, n_end);
+  } else {
+    ComputeLinearColumnsPortable(p, n_begin, n_end);
+  }
+}
+
+}  // namespace fp6
