@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -17,16 +18,21 @@ std::array<float, 64> BuildDecodeTable() {
 
 const std::array<float, 64> kDecode = BuildDecodeTable();
 
-// FP6_FORCE_PORTABLE=1 selects the portable kernel, so tests and benchmarks can run both on one machine.
+// FP6_FORCE_PORTABLE=1 (or SetForcePortableCpuKernel) selects the portable kernel, so tests and benchmarks can
+// run both paths on one machine.
+std::atomic<bool> g_force_portable{[] {
+  const char* force = std::getenv("FP6_FORCE_PORTABLE");
+  return force != nullptr && force[0] == '1';
+}()};
+
 bool UseAvx2() {
-  static const bool use = [] {
-    const char* force = std::getenv("FP6_FORCE_PORTABLE");
-    return CpuSupportsAvx2Fma() && !(force != nullptr && force[0] == '1');
-  }();
-  return use;
+  static const bool supported = CpuSupportsAvx2Fma();
+  return supported && !g_force_portable.load(std::memory_order_relaxed);
 }
 
 }  // namespace
+
+bool SetForcePortableCpuKernel(bool force) { return g_force_portable.exchange(force); }
 
 bool CpuSupportsAvx2Fma() {
 #if defined(__x86_64__) || defined(__i386__)

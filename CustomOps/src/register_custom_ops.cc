@@ -3,6 +3,7 @@
 #include "fp6/custom_ops.h"
 #include "fp6/fp6_format.h"
 #include "fp6/fp6_linear_attributes.h"
+#include "fp6/fp6_linear_cpu.h"
 
 #define FP6_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -48,3 +49,10 @@ FP6_EXPORT int fp6_unpack_tcfpx(const uint8_t* packed, int64_t rows, int64_t col
 
 // The exact value of a code, as the native kernels decode it.
 FP6_EXPORT float fp6_decode_e3m2(uint8_t code) { return fp6::DecodeE3M2(code); }
+
+// Selects the CPU kernel path for tests and benchmarks: 1 = portable, 0 = AVX2 where the CPU has it.
+// Returns 1 when the AVX2 path exists on this CPU.
+FP6_EXPORT int fp6_cpu_kernel_force_portable(int portable) {
+  fp6::SetForcePortableCpuKernel(portable != 0);
+  return fp6::CpuSupportsAvx2Fma() ? 1 : 0;
+}

@@ -26,4 +26,7 @@ void ComputeLinearColumnsPortable(const CpuLinearProblem& p, int64_t n_begin, in
 void ComputeLinearColumnsAvx2(const CpuLinearProblem& p, int64_t n_begin, int64_t n_end);
 bool CpuSupportsAvx2Fma();
 
+// Forces the portable path (true) or lets the AVX2 path run where supported (false); returns the previous setting.
+bool SetForcePortableCpuKernel(bool force);
+
 }  // namespace fp6
