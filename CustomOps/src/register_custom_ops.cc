@@ -25,6 +25,7 @@ FP6_EXPORT OrtStatus* RegisterCustomOps(OrtSessionOptions* options, const OrtApi
   OrtCustomOpDomain* domain = nullptr;
   if (OrtStatus* s = api->CreateCustomOpDomain(fp6::kDomain, &domain)) return s;
   if (OrtStatus* s = api->CustomOpDomain_Add(domain, fp6::Fp6LinearCpuOp())) return s;
+  if (OrtStatus* s = api->CustomOpDomain_Add(domain, fp6::PagedAttentionCpuOp())) return s;
 #ifdef FP6_HAVE_CUDA
   if (OrtStatus* s = api->CustomOpDomain_Add(domain, fp6::Fp6LinearCudaOp())) return s;
 #endif

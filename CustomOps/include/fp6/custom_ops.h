@@ -10,6 +10,7 @@ const OrtApi& Api();
 
 // Static op definitions (ORT keeps pointers to them for the lifetime of the sessions).
 const OrtCustomOp* Fp6LinearCpuOp();
+const OrtCustomOp* PagedAttentionCpuOp();
 #ifdef FP6_HAVE_CUDA
 const OrtCustomOp* Fp6LinearCudaOp();
 #endif
