@@ -1,0 +1,920 @@
+// FP6 (e3m2, tcfpx) x FP16 GEMM kernels for Fp6Linear. Design, numbers and history: docs/cuda-kernel.md.
+//
+// Two kernels, both reading the tcfpx layout in place and both scaling in the FP32 epilogue (the tensor cores see
+// the codes bit-placed as FP16 = value * 2^-12, exact for subnormals; the epilogue multiplies by scale * 2^12):
+//
+// * DecodeKernel (decode, M <= 32 tokens; also the portable fallback for any M and any GPU >= sm_80).
+//   One warp streams one 64-row band over a contiguous K range: the band's 3 KiB per 64-wide k-tile arrives in a
+//   per-warp ring of shared-memory stages (sm_90: one bulk copy per segment issued by lane 0, completing on an
+//   mbarrier; sm_80: cp.async), each lane converts its six words per k-slice to four mma.m16n8k16 A fragments
+//   (1.5 integer ops per weight, fp6_tc_dequant.cuh) and multiplies them with the activations, which it loads
+//   straight from global memory (L1-cached, one k-tile ahead). The warps of a CTA cover `bands` bands x
+//   (8 / bands) K ranges; the CTAs of a cluster split K further. Partial sums are reduced in shared memory
+//   (within the CTA) and then through distributed shared memory (across the cluster), in a fixed order: no
+//   workspace, no atomics, deterministic.
+//
+// * WgmmaKernel (sm_90a, M > 32 tokens). Thread 0 doubles as the TMA producer: per k-tile it copies the activation
+//   tile (T tokens x 64 k, 128-byte swizzle, zero fill beyond M and K) with a tensor map and each band's 3 KiB with
+//   bulk copies into a D-stage ring guarded by full/empty mbarriers (a separate producer warp would cap registers
+//   at 224 and ptxas then serialises the wgmmas). Warps 0-7 are two warpgroups, each owning
+//   `bands` 64-row bands: warp w of a warpgroup converts block t = w of its bands (the wgmma register-A fragment of
+//   rows 16w..16w+15 is the m16n8k16 A fragment) and issues wgmma.m64nTk16 with A from registers and B from the
+//   swizzled tile. Split-K across a cluster is reduced through distributed shared memory as above.
+#pragma nv_diag_suppress 177  // helpers unused in one of the two target passes
+#include <cooperative_groups.h>
+#include <cuda.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "fp6_gemm.h"
+#include "fp6_tc_dequant.cuh"
+#include "wgmma_ops.cuh"
+
+namespace cg = cooperative_groups;
+
+namespace fp6 {
+namespace cuda {
+namespace {
+
+constexpr int kTileBytes = 3072;     // one band x one 64-wide k-tile: 1 KiB of 2-bit + 2 KiB of 4-bit words
+constexpr int kSeg2TileBytes = 1024;
+constexpr int kSeg4TileBytes = 2048;
+constexpr int kDecodeWarps = 8;
+constexpr int kDecodeStages = 4;
+constexpr int kDecodeRowStride = 68;  // floats per (token) row of the reduction buffer: 64 rows + 4 (no conflicts)
+constexpr int kWgThreads = 256;       // two warpgroups; thread 0 also issues the copies
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define FP6_SM90 1
+#else
+#define FP6_SM90 0
+#endif
+
+// ------------------------------------------------------------------------------------------------------------
+// PTX wrappers (our own; sm_90 ones compile to nothing elsewhere and are never reached there).
+// ------------------------------------------------------------------------------------------------------------
+__device__ __forceinline__ uint32_t SmemAddr(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+__device__ __forceinline__ void MbarInit(uint64_t* bar, uint32_t count) {
+#if FP6_SM90
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(SmemAddr(bar)), "r"(count) : "memory");
+#else
+  (void)bar; (void)count;
+#endif
+}
+
+__device__ __forceinline__ void FenceBarrierInit() {
+#if FP6_SM90
+  asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+  asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void FenceProxyAsync() {
+#if FP6_SM90
+  asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void MbarArriveExpectTx(uint64_t* bar, uint32_t bytes) {
+#if FP6_SM90
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(SmemAddr(bar)), "r"(bytes) : "memory");
+#else
+  (void)bar; (void)bytes;
+#endif
+}
+
+__device__ __forceinline__ void MbarArrive(uint64_t* bar) {
+#if FP6_SM90
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(SmemAddr(bar)) : "memory");
+#else
+  (void)bar;
+#endif
+}
+
+__device__ __forceinline__ void MbarWait(uint64_t* bar, uint32_t parity) {
+#if FP6_SM90
+  asm volatile(
+      "{\n.reg .pred done;\n"
+      "FP6_WAIT:\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+      "@!done bra FP6_WAIT;\n}\n" ::"r"(SmemAddr(bar)),
+      "r"(parity)
+      : "memory");
+#else
+  (void)bar; (void)parity;
+#endif
+}
+
+__device__ __forceinline__ uint64_t EvictFirstPolicy() {
+  uint64_t policy = 0;
+#if FP6_SM90
+  asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+#endif
+  return policy;
+}
+
+// 1-D bulk copy global -> shared, completing `bytes` of transaction count on `bar`.
+__device__ __forceinline__ void BulkCopy(void* dst, const void* src, uint32_t bytes, uint64_t* bar, uint64_t policy) {
+#if FP6_SM90
+  asm volatile(
+      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [%0], [%1], %2, [%3], %4;" ::"r"(
+          SmemAddr(dst)),
+      "l"(src), "r"(bytes), "r"(SmemAddr(bar)), "l"(policy)
+      : "memory");
+#else
+  (void)dst; (void)src; (void)bytes; (void)bar; (void)policy;
+#endif
+}
+
+// 2-D tensor copy global -> shared (coordinates innermost first).
+__device__ __forceinline__ void TensorCopy2d(void* dst, const CUtensorMap* map, int c0, int c1, uint64_t* bar) {
+#if FP6_SM90
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];" ::"r"(
+          SmemAddr(dst)),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(SmemAddr(bar))
+      : "memory");
+#else
+  (void)dst; (void)map; (void)c0; (void)c1; (void)bar;
+#endif
+}
+
+__device__ __forceinline__ void CpAsync16(void* dst, const void* src) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(SmemAddr(dst)), "l"(src) : "memory");
+}
+__device__ __forceinline__ void CpAsyncCommit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void CpAsyncWait() {
+  asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
+}
+
+__device__ __forceinline__ void Mma16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ void WgmmaFence() {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void WgmmaCommit() {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+#endif
+}
+template <int N>
+__device__ __forceinline__ void WgmmaWait() {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  asm volatile("wgmma.wait_group.sync.aligned %0;" ::"n"(N) : "memory");
+#endif
+}
+// Keeps registers that an in-flight wgmma still reads alive (and unmoved) until after the wait that retires it.
+__device__ __forceinline__ void KeepAlive(uint32_t (&r)[4]) {
+  asm volatile("" : "+r"(r[0]), "+r"(r[1]), "+r"(r[2]), "+r"(r[3])::"memory");
+}
+
+// Shared-memory matrix descriptor: K-major, 128-byte swizzle, 8-row groups 1024 bytes apart.
+__device__ __forceinline__ uint64_t SwizzledKMajorDesc(uint32_t smem_addr) {
+  return static_cast<uint64_t>((smem_addr & 0x3FFFF) >> 4) | (1ull << 16) | (64ull << 32) | (1ull << 62);
+}
+
+__device__ __forceinline__ void ClusterSync() {
+#if FP6_SM90
+  cg::this_cluster().sync();
+#else
+  __syncthreads();
+#endif
+}
+
+__device__ __forceinline__ unsigned ClusterRank() {
+#if FP6_SM90
+  return cg::this_cluster().block_rank();
+#else
+  return 0;
+#endif
+}
+
+template <typename T>
+__device__ __forceinline__ T* ClusterMap(T* local, unsigned rank) {
+#if FP6_SM90
+  return cg::this_cluster().map_shared_rank(local, rank);
+#else
+  (void)rank;
+  return local;
+#endif
+}
+
+__device__ __forceinline__ void StoreOutput(const GemmArgs& a, int64_t m, int n, float acc) {
+  float v = acc * (__half2float(__ushort_as_half(a.scales[n])) * 4096.0f);
+  if (a.bias != nullptr) v += __half2float(__ushort_as_half(a.bias[n]));
+  a.y[m * a.n + n] = __half_as_ushort(__float2half_rn(v));
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Decode kernel
+// ------------------------------------------------------------------------------------------------------------
+struct DecodeShape {
+  int np, kp, kt, nb;  // padded N, padded K, k-tiles, bands
+  int bands, kw, cluster;
+  int x_vec;  // 32-bit activation loads allowed (K even, x 4-byte aligned)
+};
+
+__device__ __forceinline__ uint32_t LoadActivationPair(const GemmArgs& a, int64_t token, int k, int x_vec) {
+  if (token >= a.m || k >= a.k) return 0u;
+  const unsigned short* row = a.x + token * a.k;
+  if (x_vec) return __ldg(reinterpret_cast<const unsigned int*>(row + k));
+  const uint32_t lo = __ldg(row + k);
+  const uint32_t hi = (k + 1 < a.k) ? static_cast<uint32_t>(__ldg(row + k + 1)) : 0u;
+  return lo | (hi << 16);
+}
+
+// The B fragments (activations) of one k-tile: slice s, 8-token group nt, registers b0/b1.
+template <int MT>
+struct ActivationRows {
+  const unsigned short* row[MT / 8];  // this lane's token rows, already offset by 2q
+  bool ok[MT / 8];
+
+  __device__ __forceinline__ void Init(const GemmArgs& a, int64_t token0, int lane) {
+    const int g = lane >> 2, q = lane & 3;
+#pragma unroll
+    for (int nt = 0; nt < MT / 8; ++nt) {
+      const int64_t token = token0 + nt * 8 + g;
+      ok[nt] = token < a.m;
+      row[nt] = a.x + (ok[nt] ? token : 0) * a.k + 2 * q;
+    }
+  }
+
+  __device__ __forceinline__ void Load(const GemmArgs& a, int64_t token0, int kt, int lane, int x_vec,
+                                       uint32_t (&xb)[4][MT / 8][2]) const {
+    if (x_vec && kt * 64 + 64 <= a.k) {  // whole k-tile inside K, 32-bit loads: only the token predicate remains
+#pragma unroll
+      for (int s = 0; s < 4; ++s)
+#pragma unroll
+        for (int nt = 0; nt < MT / 8; ++nt) {
+          const unsigned int* p = reinterpret_cast<const unsigned int*>(row[nt] + kt * 64 + s * 16);
+          xb[s][nt][0] = ok[nt] ? __ldg(p) : 0u;
+          xb[s][nt][1] = ok[nt] ? __ldg(p + 4) : 0u;
+        }
+      return;
+    }
+    const int g = lane >> 2, q = lane & 3;
+#pragma unroll
+    for (int s = 0; s < 4; ++s)
+#pragma unroll
+      for (int nt = 0; nt < MT / 8; ++nt) {
+        const int64_t token = token0 + nt * 8 + g;
+        const int k = kt * 64 + s * 16 + 2 * q;
+        xb[s][nt][0] = LoadActivationPair(a, token, k, x_vec);
+        xb[s][nt][1] = LoadActivationPair(a, token, k + 8, x_vec);
+      }
+  }
+};
+
+template <int MT>
+__global__ void __launch_bounds__(kDecodeWarps * 32, (MT <= 16 ? 2 : 1))
+    DecodeKernel(const GemmArgs a, const DecodeShape sh) {
+  extern __shared__ __align__(1024) uint8_t smem_raw[];
+  uint8_t* smem = smem_raw;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int bl = warp % sh.bands, ksl = warp / sh.bands;
+  const int cr = static_cast<int>(ClusterRank());
+  const int group = blockIdx.x / sh.cluster;
+  const int band = group * sh.bands + bl;
+  const int64_t token0 = static_cast<int64_t>(blockIdx.y) * MT;
+  const int splits = sh.cluster * sh.kw, split = cr * sh.kw + ksl;
+  const int kt0 = static_cast<int>(static_cast<int64_t>(sh.kt) * split / splits);
+  const int kt1 = static_cast<int>(static_cast<int64_t>(sh.kt) * (split + 1) / splits);
+  const int nkt = band < sh.nb ? kt1 - kt0 : 0;
+
+  uint8_t* ring = smem + warp * kDecodeStages * kTileBytes;
+  uint64_t* bars = reinterpret_cast<uint64_t*>(smem + kDecodeWarps * kDecodeStages * kTileBytes) + warp * kDecodeStages;
+  const uint8_t* seg2 = a.w + static_cast<int64_t>(band) * sh.kt * kSeg2TileBytes;
+  const uint8_t* seg4 = a.w + static_cast<int64_t>(sh.np) * sh.kp / 4 + static_cast<int64_t>(band) * sh.kt * kSeg4TileBytes;
+
+#if FP6_SM90
+  const uint64_t policy = EvictFirstPolicy();
+  if (lane == 0) {
+    for (int d = 0; d < kDecodeStages; ++d) MbarInit(&bars[d], 1);
+    FenceBarrierInit();
+    for (int i = 0; i < kDecodeStages && i < nkt; ++i) {
+      MbarArriveExpectTx(&bars[i], kTileBytes);
+      BulkCopy(ring + i * kTileBytes, seg2 + static_cast<int64_t>(kt0 + i) * kSeg2TileBytes, kSeg2TileBytes, &bars[i], policy);
+      BulkCopy(ring + i * kTileBytes + kSeg2TileBytes, seg4 + static_cast<int64_t>(kt0 + i) * kSeg4TileBytes,
+               kSeg4TileBytes, &bars[i], policy);
+    }
+  }
+  __syncwarp();
+#else
+  auto issue = [&](int i) {
+    if (i < nkt) {
+      uint8_t* dst = ring + (i % kDecodeStages) * kTileBytes;
+      const uint8_t* s2 = seg2 + static_cast<int64_t>(kt0 + i) * kSeg2TileBytes;
+      const uint8_t* s4 = seg4 + static_cast<int64_t>(kt0 + i) * kSeg4TileBytes;
+#pragma unroll
+      for (int u = 0; u < 6; ++u) {
+        const int c = lane + 32 * u;  // 16-byte chunk of the 3 KiB tile
+        CpAsync16(dst + c * 16, c < 64 ? s2 + c * 16 : s4 + (c - 64) * 16);
+      }
+    }
+    CpAsyncCommit();
+  };
+  for (int i = 0; i < kDecodeStages - 1; ++i) issue(i);
+#endif
+
+  float acc[4][MT / 8][4];
+#pragma unroll
+  for (int t = 0; t < 4; ++t)
+#pragma unroll
+    for (int nt = 0; nt < MT / 8; ++nt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) acc[t][nt][e] = 0.0f;
+
+  ActivationRows<MT> xrows;
+  xrows.Init(a, token0, lane);
+  uint32_t xb[4][MT / 8][2];
+  if (nkt > 0) xrows.Load(a, token0, kt0, lane, sh.x_vec, xb);
+
+  for (int i = 0; i < nkt; ++i) {
+    const int st = i % kDecodeStages;
+    uint32_t xn[4][MT / 8][2];
+    if (i + 1 < nkt) xrows.Load(a, token0, kt0 + i + 1, lane, sh.x_vec, xn);
+#if FP6_SM90
+    MbarWait(&bars[st], (i / kDecodeStages) & 1);
+#else
+    issue(i + kDecodeStages - 1);
+    CpAsyncWait<kDecodeStages - 1>();
+    __syncwarp();
+#endif
+    const uint32_t* words = reinterpret_cast<const uint32_t*>(ring + st * kTileBytes);
+#pragma unroll
+    for (int s = 0; s < 4; ++s) {
+      uint32_t w2[2], w4[4], frag[4][4];
+      w2[0] = words[(2 * s) * 32 + lane];
+      w2[1] = words[(2 * s + 1) * 32 + lane];
+#pragma unroll
+      for (int t = 0; t < 4; ++t) w4[t] = words[256 + (4 * s + t) * 32 + lane];
+      DequantSlice(w2, w4, frag);
+#pragma unroll
+      for (int t = 0; t < 4; ++t)
+#pragma unroll
+        for (int nt = 0; nt < MT / 8; ++nt) Mma16816(acc[t][nt], frag[t], xb[s][nt][0], xb[s][nt][1]);
+    }
+    __syncwarp();
+#if FP6_SM90
+    if (lane == 0 && i + kDecodeStages < nkt) {
+      FenceProxyAsync();
+      const int j = i + kDecodeStages;
+      MbarArriveExpectTx(&bars[st], kTileBytes);
+      BulkCopy(ring + st * kTileBytes, seg2 + static_cast<int64_t>(kt0 + j) * kSeg2TileBytes, kSeg2TileBytes, &bars[st],
+               policy);
+      BulkCopy(ring + st * kTileBytes + kSeg2TileBytes, seg4 + static_cast<int64_t>(kt0 + j) * kSeg4TileBytes,
+               kSeg4TileBytes, &bars[st], policy);
+    }
+#endif
+    if (i + 1 < nkt) {
+#pragma unroll
+      for (int s = 0; s < 4; ++s)
+#pragma unroll
+        for (int nt = 0; nt < MT / 8; ++nt) {
+          xb[s][nt][0] = xn[s][nt][0];
+          xb[s][nt][1] = xn[s][nt][1];
+        }
+    }
+  }
+#if !FP6_SM90
+  CpAsyncWait<0>();
+#endif
+
+  // ---- reduction: warps of the CTA (shared memory), then CTAs of the cluster (distributed shared memory) ----
+  __syncthreads();  // every ring is drained; the buffer below reuses it
+  float* red = reinterpret_cast<float*>(smem);
+  {
+    const int g = lane >> 2, q = lane & 3;
+    float* mine = red + static_cast<int64_t>((ksl * sh.bands + bl) * MT) * kDecodeRowStride;
+#pragma unroll
+    for (int t = 0; t < 4; ++t)
+#pragma unroll
+      for (int nt = 0; nt < MT / 8; ++nt)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int row = 16 * t + g + 8 * (e >> 1);
+          const int tok = 8 * nt + 2 * q + (e & 1);
+          mine[tok * kDecodeRowStride + row] = acc[t][nt][e];
+        }
+  }
+  __syncthreads();
+  const int outputs = sh.bands * MT * 64;
+  for (int o = threadIdx.x; o < outputs; o += blockDim.x) {
+    const int row = o & 63, tok = (o >> 6) % MT, blo = o / (64 * MT);
+    float sum = 0.0f;
+#pragma unroll
+    for (int k = 0; k < kDecodeWarps; ++k) {
+      if (k < sh.kw) sum += red[((k * sh.bands + blo) * MT + tok) * kDecodeRowStride + row];
+    }
+    red[(blo * MT + tok) * kDecodeRowStride + row] = sum;  // the k = 0 slot: only this thread reads it
+  }
+  ClusterSync();
+  const int begin = static_cast<int>(static_cast<int64_t>(outputs) * cr / sh.cluster);
+  const int end = static_cast<int>(static_cast<int64_t>(outputs) * (cr + 1) / sh.cluster);
+  for (int o = begin + threadIdx.x; o < end; o += blockDim.x) {
+    const int row = o & 63, tok = (o >> 6) % MT, blo = o / (64 * MT);
+    const int n = (group * sh.bands + blo) * 64 + row;
+    const int64_t m = token0 + tok;
+    const int idx = (blo * MT + tok) * kDecodeRowStride + row;
+    float sum = 0.0f;
+#pragma unroll
+    for (int c = 0; c < 8; ++c) {
+      if (c < sh.cluster) sum += *ClusterMap(red + idx, static_cast<unsigned>(c));
+    }
+    if (n < a.n && m < a.m) StoreOutput(a, m, n, sum);
+  }
+  ClusterSync();  // no CTA leaves while another still reads its shared memory
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Wgmma kernel (sm_90a)
+// ------------------------------------------------------------------------------------------------------------
+struct WgShape {
+  int np, kp, kt, nb;
+  int cluster;
+};
+
+template <int T, int BPW>
+struct WgLayout {
+  static constexpr int kStages = T == 256 ? 4 : (T == 128 ? 5 : 6);
+  static constexpr int kXTile = T * 128;
+  static constexpr int kWTile = 2 * BPW * kTileBytes;
+  static constexpr int kRows = 128 * BPW;
+  static constexpr int kRedStride = kRows + 4;
+  static constexpr int kPipe = kStages * (kXTile + kWTile);
+  static constexpr int kRed = T * kRedStride * 4;
+  static constexpr int kBarOffset = (kPipe > kRed ? kPipe : kRed);
+  static constexpr int kSmem = kBarOffset + 2 * kStages * 8 + 1024;  // + alignment slack
+};
+
+template <int T, int BPW>
+__global__ void __launch_bounds__(kWgThreads, 1)
+    WgmmaKernel(const __grid_constant__ CUtensorMap x_map, const GemmArgs a, const WgShape sh) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  using L = WgLayout<T, BPW>;
+  extern __shared__ __align__(1024) uint8_t smem_raw[];
+  uint8_t* smem = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
+  uint8_t* xs = smem;                                      // [stages][T rows of 128 B], swizzled
+  uint8_t* ws = smem + L::kStages * L::kXTile;             // [stages][2*BPW bands][3 KiB]
+  uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::kBarOffset);
+  uint64_t* empty = full + L::kStages;
+
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int cr = static_cast<int>(ClusterRank());
+  const int group = blockIdx.x / sh.cluster;
+  const int band0 = group * 2 * BPW;
+  const int64_t token0 = static_cast<int64_t>(blockIdx.y) * T;
+  const int kt0 = static_cast<int>(static_cast<int64_t>(sh.kt) * cr / sh.cluster);
+  const int kt1 = static_cast<int>(static_cast<int64_t>(sh.kt) * (cr + 1) / sh.cluster);
+  const int nkt = kt1 - kt0;
+
+  if (threadIdx.x == 0) {
+    for (int d = 0; d < L::kStages; ++d) {
+      MbarInit(&full[d], 1);
+      MbarInit(&empty[d], 8);
+    }
+    FenceBarrierInit();
+  }
+  __syncthreads();
+
+  // Thread 0 is also the producer: it fills the ring ahead and refills a stage once all eight warps released it.
+  const uint64_t policy = EvictFirstPolicy();
+  int valid = 0;
+  for (int j = 0; j < 2 * BPW; ++j) valid += (band0 + j < sh.nb) ? 1 : 0;
+  const uint32_t stage_bytes = static_cast<uint32_t>(L::kXTile + valid * kTileBytes);
+  auto produce = [&](int i) {
+    const int st = i % L::kStages;
+    const int kt = kt0 + i;
+    MbarArriveExpectTx(&full[st], stage_bytes);
+    TensorCopy2d(xs + st * L::kXTile, &x_map, kt * 64, static_cast<int>(token0), &full[st]);
+    for (int j = 0; j < 2 * BPW; ++j) {
+      const int band = band0 + j;
+      if (band < sh.nb) {
+        uint8_t* dst = ws + st * L::kWTile + j * kTileBytes;
+        const int64_t tile = static_cast<int64_t>(band) * sh.kt + kt;
+        BulkCopy(dst, a.w + tile * kSeg2TileBytes, kSeg2TileBytes, &full[st], policy);
+        BulkCopy(dst + kSeg2TileBytes, a.w + static_cast<int64_t>(sh.np) * sh.kp / 4 + tile * kSeg4TileBytes,
+                 kSeg4TileBytes, &full[st], policy);
+      }
+    }
+  };
+  if (threadIdx.x == 0) {
+    for (int i = 0; i < L::kStages && i < nkt; ++i) produce(i);
+  }
+
+  float acc[BPW][T / 2];
+  const int wg = warp >> 2, wi = warp & 3;
+#pragma unroll
+  for (int j = 0; j < BPW; ++j)
+#pragma unroll
+    for (int e = 0; e < T / 2; ++e) acc[j][e] = 0.0f;
+  uint32_t frag[2][BPW][4];
+#pragma unroll
+  for (int r = 0; r < 2; ++r)
+#pragma unroll
+    for (int j = 0; j < BPW; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) frag[r][j][e] = 0u;
+  const int shift = (wi & 1) * 4;  // block B of a 2-bit word pair
+  for (int i = 0; i < nkt; ++i) {
+    const int st = i % L::kStages;
+    MbarWait(&full[st], (i / L::kStages) & 1);
+    const uint8_t* wst = ws + st * L::kWTile;
+    const uint32_t xaddr = SmemAddr(xs + st * L::kXTile);
+#pragma unroll
+    for (int s = 0; s < 4; ++s) {
+#pragma unroll
+      for (int j = 0; j < BPW; ++j) {
+        const uint32_t* words = reinterpret_cast<const uint32_t*>(wst + (wg * BPW + j) * kTileBytes);
+        const uint32_t w2 = words[(2 * s + (wi >> 1)) * 32 + lane];
+        const uint32_t w4 = words[256 + (4 * s + wi) * 32 + lane];
+        uint32_t xlo, xhi;
+        SpreadSignE2(w2, xlo, xhi);
+        DequantBlock(xlo << shift, xhi << shift, w4, frag[s & 1][j]);
+      }
+      WgmmaFence();
+#pragma unroll
+      for (int j = 0; j < BPW; ++j) Wgmma<T>::Run(acc[j], frag[s & 1][j], SwizzledKMajorDesc(xaddr + 32 * s));
+      WgmmaCommit();
+      WgmmaWait<1>();
+#pragma unroll
+      for (int j = 0; j < BPW; ++j) KeepAlive(frag[(s + 1) & 1][j]);
+      if (s == 0 && i > 0 && lane == 0) MbarArrive(&empty[(i - 1) % L::kStages]);
+      if (s == 2 && i > 0 && threadIdx.x == 0 && i - 1 + L::kStages < nkt) {
+        MbarWait(&empty[(i - 1) % L::kStages], ((i - 1) / L::kStages) & 1);
+        produce(i - 1 + L::kStages);
+      }
+    }
+  }
+  WgmmaWait<0>();
+#pragma unroll
+  for (int r = 0; r < 2; ++r)
+#pragma unroll
+    for (int j = 0; j < BPW; ++j) KeepAlive(frag[r][j]);
+
+  // ---- epilogue: FP32 partials to shared memory, reduce across the cluster, scale, store ----
+  __syncthreads();
+  float* red = reinterpret_cast<float*>(smem);
+  {
+    const int g = lane >> 2, q = lane & 3;
+#pragma unroll
+    for (int j = 0; j < BPW; ++j)
+#pragma unroll
+      for (int e = 0; e < T / 2; ++e) {
+        const int row = (wg * BPW + j) * 64 + 16 * wi + g + 8 * ((e >> 1) & 1);
+        const int tok = 8 * (e >> 2) + 2 * q + (e & 1);
+        red[tok * L::kRedStride + row] = acc[j][e];
+      }
+  }
+  ClusterSync();
+  const int tok_begin = T * cr / sh.cluster, tok_end = T * (cr + 1) / sh.cluster;
+  const int quads = L::kRows / 4;
+  const bool vec_store = (a.n % 4) == 0;
+  for (int it = threadIdx.x; it < (tok_end - tok_begin) * quads; it += blockDim.x) {
+    const int tok = tok_begin + it / quads;
+    const int r4 = (it % quads) * 4;
+    const int64_t m = token0 + tok;
+    const int n = band0 * 64 + r4;
+    if (m >= a.m || n >= a.n) continue;
+    float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll
+    for (int c = 0; c < 8; ++c) {
+      if (c < sh.cluster) {
+        const float4 v = *reinterpret_cast<const float4*>(ClusterMap(red + tok * L::kRedStride + r4, static_cast<unsigned>(c)));
+        sum.x += v.x;
+        sum.y += v.y;
+        sum.z += v.z;
+        sum.w += v.w;
+      }
+    }
+    const float vals[4] = {sum.x, sum.y, sum.z, sum.w};
+    if (vec_store && n + 3 < a.n) {
+      unsigned short h[4];
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        float v = vals[e] * (__half2float(__ushort_as_half(a.scales[n + e])) * 4096.0f);
+        if (a.bias != nullptr) v += __half2float(__ushort_as_half(a.bias[n + e]));
+        h[e] = __half_as_ushort(__float2half_rn(v));
+      }
+      uint2 packed;
+      packed.x = static_cast<uint32_t>(h[0]) | (static_cast<uint32_t>(h[1]) << 16);
+      packed.y = static_cast<uint32_t>(h[2]) | (static_cast<uint32_t>(h[3]) << 16);
+      *reinterpret_cast<uint2*>(a.y + m * a.n + n) = packed;
+    } else {
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        if (n + e < a.n) StoreOutput(a, m, n + e, vals[e]);
+    }
+  }
+  ClusterSync();
+#else
+  (void)x_map; (void)a; (void)sh;
+  __trap();
+#endif
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Dequantize to FP16 (baseline for the benchmark; tests)
+// ------------------------------------------------------------------------------------------------------------
+__global__ void DequantizeKernel(const uint8_t* w, const uint16_t* scales, int n, int k, int np, int kp, uint16_t* out) {
+  const int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (idx >= static_cast<int64_t>(n) * k) return;
+  const int row = static_cast<int>(idx / k), col = static_cast<int>(idx % k);
+  const int band = row / 64, r = row % 64, t = r / 16, hi = (r % 16) / 8, g = r % 8;
+  const int s = col / 16, kh = (col % 16) / 8, q = (col % 8) / 2, odd = col % 2;
+  const int lane = 4 * g + q, v = 4 * kh + 2 * hi + odd;
+  const int64_t j4 = (static_cast<int64_t>(band) * (kp / 16) + s) * 4 + t;
+  const int64_t j2 = (static_cast<int64_t>(band) * (kp / 16) + s) * 2 + t / 2;
+  const uint32_t* seg2 = reinterpret_cast<const uint32_t*>(w);
+  const uint32_t* seg4 = reinterpret_cast<const uint32_t*>(w + static_cast<int64_t>(np) * kp / 4);
+  const int slot4 = 4 * (1 - v % 2) + 2 * ((v / 2) % 2) + v / 4;
+  const int slot2 = 8 * (1 - v % 2) + 4 * ((v / 2) % 2) + 2 * (t % 2) + v / 4;
+  const uint32_t nib = (seg4[32 * j4 + lane] >> (28 - 4 * slot4)) & 0xF;
+  const uint32_t top = (seg2[32 * j2 + lane] >> (30 - 2 * slot2)) & 0x3;
+  const uint32_t code = top << 4 | nib;
+  const float value = __half2float(__ushort_as_half(PlacedHalfBits(code))) * 4096.0f;
+  const float scale = __half2float(__ushort_as_half(scales[row]));
+  out[idx] = __half_as_ushort(__float2half_rn(value * scale));
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Host side
+// ------------------------------------------------------------------------------------------------------------
+using EncodeTiledFn = CUresult (*)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, void*, const cuuint64_t*,
+                                   const cuuint64_t*, const cuuint32_t*, const cuuint32_t*, CUtensorMapInterleave,
+                                   CUtensorMapSwizzle, CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
+
+struct Runtime {
+  std::once_flag once;
+  cudaError_t init_error = cudaSuccess;
+  DeviceInfo info;
+  EncodeTiledFn encode = nullptr;
+  int decode_ctas_per_sm[3] = {1, 1, 1};  // MT = 8, 16, 32
+};
+Runtime g_runtime[16];
+
+int DecodeSmemBytes() { return kDecodeWarps * kDecodeStages * (kTileBytes + 8); }
+
+template <int T, int BPW>
+cudaError_t PrepareWgmma() {
+  return cudaFuncSetAttribute(WgmmaKernel<T, BPW>, cudaFuncAttributeMaxDynamicSharedMemorySize, WgLayout<T, BPW>::kSmem);
+}
+
+cudaError_t InitRuntime(int device, Runtime& rt, const DeviceInfo& info) {
+  const int smem = DecodeSmemBytes();
+  cudaError_t e = cudaFuncSetAttribute(DecodeKernel<8>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  if (e == cudaSuccess) e = cudaFuncSetAttribute(DecodeKernel<16>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  if (e == cudaSuccess) e = cudaFuncSetAttribute(DecodeKernel<32>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  if (e != cudaSuccess) return e;
+  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&rt.decode_ctas_per_sm[0], DecodeKernel<8>, kDecodeWarps * 32, smem);
+  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&rt.decode_ctas_per_sm[1], DecodeKernel<16>, kDecodeWarps * 32, smem);
+  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&rt.decode_ctas_per_sm[2], DecodeKernel<32>, kDecodeWarps * 32, smem);
+  for (int& c : rt.decode_ctas_per_sm) c = std::max(c, 1);
+  if (info.has_wgmma) {
+    if ((e = PrepareWgmma<64, 2>()) != cudaSuccess) return e;
+    if ((e = PrepareWgmma<128, 2>()) != cudaSuccess) return e;
+    if ((e = PrepareWgmma<256, 1>()) != cudaSuccess) return e;
+    void* fn = nullptr;
+    cudaDriverEntryPointQueryResult query;
+#if CUDART_VERSION >= 12050
+    e = cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault, &query);
+#else
+    e = cudaGetDriverEntryPoint("cuTensorMapEncodeTiled", &fn, cudaEnableDefault, &query);
+#endif
+    if (e != cudaSuccess) return e;
+    if (query != cudaDriverEntryPointSuccess || fn == nullptr) return cudaErrorNotSupported;
+    rt.encode = reinterpret_cast<EncodeTiledFn>(fn);
+  }
+  (void)device;
+  return cudaSuccess;
+}
+
+int CeilDiv(int64_t a, int64_t b) { return static_cast<int>((a + b - 1) / b); }
+
+GemmConfig PlanDecode(const DeviceInfo& info, int64_t m, int n, int k) {
+  GemmConfig c;
+  c.kind = KernelKind::kDecode;
+  c.tile = m <= 8 ? 8 : (m <= 16 ? 16 : 32);
+  c.bands = c.tile == 8 ? 1 : (c.tile == 16 ? 2 : 4);
+  const int nb = CeilDiv(n, 64), kt = CeilDiv(k, 64);
+  c.bands = std::min(c.bands, nb);
+  while (kDecodeWarps % c.bands != 0) --c.bands;
+  const int kw = kDecodeWarps / c.bands;
+  const Runtime& rt = g_runtime[info.device & 15];
+  const int per_sm = rt.decode_ctas_per_sm[c.tile == 8 ? 0 : (c.tile == 16 ? 1 : 2)];
+  const int64_t slots = static_cast<int64_t>(info.sm_count) * per_sm;
+  const int64_t groups = CeilDiv(nb, c.bands) * static_cast<int64_t>(CeilDiv(m, c.tile));
+  double best = 1e30;
+  c.cluster = 1;
+  if (info.cc_major < 9) return c;
+  for (int cl = 1; cl <= 8; cl *= 2) {
+    if (cl > 1 && cl * kw > kt) break;
+    const int64_t ctas = groups * cl;
+    const double waves = std::ceil(static_cast<double>(ctas) / static_cast<double>(slots));
+    const double per_warp = std::ceil(static_cast<double>(kt) / (cl * kw));
+    const double cost = waves * (per_warp + 2.0);
+    if (cost < best - 1e-9) {
+      best = cost;
+      c.cluster = cl;
+    }
+  }
+  return c;
+}
+
+GemmConfig PlanWgmma(const DeviceInfo& info, int64_t m, int n, int k) {
+  const int nb = CeilDiv(n, 64), kt = CeilDiv(k, 64);
+  const int cand_t[3] = {64, 128, 256};
+  const int cand_b[3] = {2, 2, 1};
+  GemmConfig best_c;
+  best_c.kind = KernelKind::kWgmma;
+  double best = 1e30;
+  // Cycle model per CTA and k-tile: tensor time (4096 FLOP/clk/SM at ~80%), weight bytes at the SM's share of HBM,
+  // activation bytes at its share of L2, plus a fixed cost; waves of one CTA per SM; cluster reduction cost.
+  for (int ci = 0; ci < 3; ++ci) {
+    const int t = cand_t[ci], bpw = cand_b[ci];
+    const int64_t tiles = static_cast<int64_t>(CeilDiv(nb, 2 * bpw)) * CeilDiv(m, t);
+    for (int cl = 1; cl <= 8; cl *= 2) {
+      if (cl > kt) break;
+      const int64_t ctas = tiles * cl;
+      const double active = static_cast<double>(std::min<int64_t>(ctas, info.sm_count));
+      const double waves = std::ceil(static_cast<double>(ctas) / info.sm_count);
+      const double tensor = 2.0 * (128.0 * bpw) * t * 64.0 / (4096.0 * 0.8);
+      const double weights = (2.0 * bpw * kTileBytes) / (1700.0 / active);  // ~1700 B/clk of HBM for the chip
+      const double acts = (t * 128.0) / (5000.0 / active);                    // ~5000 B/clk of L2 for the chip
+      const double per_tile = std::max(tensor, std::max(weights, acts)) + 120.0;
+      const double per_cta = std::ceil(static_cast<double>(kt) / cl) * per_tile + (cl > 1 ? 1500.0 : 300.0);
+      const double cost = waves * per_cta;
+      if (cost < best - 1e-9) {
+        best = cost;
+        best_c.tile = t;
+        best_c.bands = bpw;
+        best_c.cluster = cl;
+      }
+    }
+  }
+  return best_c;
+}
+
+template <int T, int BPW>
+cudaError_t LaunchWgmma(const Runtime& rt, const GemmArgs& a, const GemmConfig& c, cudaStream_t stream) {
+  CUtensorMap map;
+  const cuuint64_t dims[2] = {static_cast<cuuint64_t>(a.k), static_cast<cuuint64_t>(a.m)};
+  const cuuint64_t strides[1] = {static_cast<cuuint64_t>(a.k) * 2};
+  const cuuint32_t box[2] = {64, static_cast<cuuint32_t>(T)};
+  const cuuint32_t elem[2] = {1, 1};
+  const CUresult r = rt.encode(&map, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 2, const_cast<uint16_t*>(a.x), dims, strides,
+                               box, elem, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                               CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS) return cudaErrorInvalidValue;
+  WgShape sh;
+  sh.np = CeilDiv(a.n, 64) * 64;
+  sh.kp = CeilDiv(a.k, 64) * 64;
+  sh.kt = sh.kp / 64;
+  sh.nb = sh.np / 64;
+  sh.cluster = c.cluster;
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = dim3(static_cast<unsigned>(CeilDiv(sh.nb, 2 * BPW) * c.cluster), static_cast<unsigned>(CeilDiv(a.m, T)), 1);
+  cfg.blockDim = dim3(kWgThreads, 1, 1);
+  cfg.dynamicSmemBytes = WgLayout<T, BPW>::kSmem;
+  cfg.stream = stream;
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeClusterDimension;
+  attr[0].val.clusterDim.x = static_cast<unsigned>(c.cluster);
+  attr[0].val.clusterDim.y = 1;
+  attr[0].val.clusterDim.z = 1;
+  cfg.attrs = attr;
+  cfg.numAttrs = 1;
+  return cudaLaunchKernelEx(&cfg, WgmmaKernel<T, BPW>, map, a, sh);
+}
+
+template <int MT>
+cudaError_t LaunchDecode(const DeviceInfo& info, const GemmArgs& a, const GemmConfig& c, cudaStream_t stream) {
+  DecodeShape sh;
+  sh.np = CeilDiv(a.n, 64) * 64;
+  sh.kp = CeilDiv(a.k, 64) * 64;
+  sh.kt = sh.kp / 64;
+  sh.nb = sh.np / 64;
+  sh.bands = c.bands;
+  sh.kw = kDecodeWarps / c.bands;
+  sh.cluster = c.cluster;
+  sh.x_vec = ((a.k % 2) == 0 && (reinterpret_cast<uintptr_t>(a.x) % 4) == 0) ? 1 : 0;
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = dim3(static_cast<unsigned>(CeilDiv(sh.nb, c.bands) * c.cluster), static_cast<unsigned>(CeilDiv(a.m, MT)), 1);
+  cfg.blockDim = dim3(kDecodeWarps * 32, 1, 1);
+  cfg.dynamicSmemBytes = DecodeSmemBytes();
+  cfg.stream = stream;
+  cudaLaunchAttribute attr[1];
+  if (info.cc_major >= 9) {
+    attr[0].id = cudaLaunchAttributeClusterDimension;
+    attr[0].val.clusterDim.x = static_cast<unsigned>(c.cluster);
+    attr[0].val.clusterDim.y = 1;
+    attr[0].val.clusterDim.z = 1;
+    cfg.attrs = attr;
+    cfg.numAttrs = 1;
+  }
+  return cudaLaunchKernelEx(&cfg, DecodeKernel<MT>, a, sh);
+}
+
+}  // namespace
+
+cudaError_t PrepareDevice(int device, DeviceInfo* info) {
+  if (device < 0 || device >= 16) return cudaErrorInvalidDevice;
+  Runtime& rt = g_runtime[device];
+  std::call_once(rt.once, [&] {
+    int previous = 0;
+    cudaError_t e = cudaGetDevice(&previous);
+    if (e == cudaSuccess && previous != device) e = cudaSetDevice(device);
+    cudaDeviceProp prop;
+    if (e == cudaSuccess) e = cudaGetDeviceProperties(&prop, device);
+    if (e == cudaSuccess) {
+      rt.info.device = device;
+      rt.info.cc_major = prop.major;
+      rt.info.cc_minor = prop.minor;
+      rt.info.sm_count = prop.multiProcessorCount;
+      rt.info.has_wgmma = prop.major == 9 && prop.minor == 0;
+      e = InitRuntime(device, rt, rt.info);
+    }
+    if (previous != device) cudaSetDevice(previous);
+    rt.init_error = e;
+  });
+  *info = rt.info;
+  return rt.init_error;
+}
+
+bool ConfigSupported(const DeviceInfo& info, const GemmConfig& c, int64_t m, int n, int k, bool x_aligned16) {
+  if (m <= 0 || n <= 0 || k <= 0) return false;
+  if (c.cluster < 1 || c.cluster > 8 || (c.cluster & (c.cluster - 1)) != 0) return false;
+  const int kt = CeilDiv(k, 64);
+  if (c.kind == KernelKind::kDecode) {
+    if (c.tile != 8 && c.tile != 16 && c.tile != 32) return false;
+    if (c.bands < 1 || c.bands > kDecodeWarps || kDecodeWarps % c.bands != 0) return false;
+    if (info.cc_major < 9 && c.cluster != 1) return false;
+    if (c.cluster > 1 && c.cluster * (kDecodeWarps / c.bands) > kt) return false;
+    return CeilDiv(m, c.tile) <= 65535;
+  }
+  if (!info.has_wgmma || !x_aligned16 || (k % 8) != 0) return false;
+  if (!((c.tile == 64 && c.bands == 2) || (c.tile == 128 && c.bands == 2) || (c.tile == 256 && c.bands == 1))) return false;
+  if (c.cluster > kt) return false;
+  return CeilDiv(m, c.tile) <= 65535 && m < (int64_t(1) << 31);
+}
+
+GemmConfig PlanGemm(const DeviceInfo& info, int64_t m, int n, int k, bool x_aligned16) {
+  if (m > 32) {
+    GemmConfig w = PlanWgmma(info, m, n, k);
+    if (ConfigSupported(info, w, m, n, k, x_aligned16)) return w;
+  }
+  return PlanDecode(info, m, n, k);
+}
+
+cudaError_t RunGemm(const DeviceInfo& info, const GemmArgs& a, const GemmConfig& c, cudaStream_t stream) {
+  if (a.m <= 0) return cudaSuccess;
+  const Runtime& rt = g_runtime[info.device & 15];
+  if (c.kind == KernelKind::kWgmma) {
+    if (rt.encode == nullptr) return cudaErrorNotSupported;
+    if (c.tile == 64) return LaunchWgmma<64, 2>(rt, a, c, stream);
+    if (c.tile == 128) return LaunchWgmma<128, 2>(rt, a, c, stream);
+    return LaunchWgmma<256, 1>(rt, a, c, stream);
+  }
+  if (c.tile == 8) return LaunchDecode<8>(info, a, c, stream);
+  if (c.tile == 16) return LaunchDecode<16>(info, a, c, stream);
+  return LaunchDecode<32>(info, a, c, stream);
+}
+
+cudaError_t Fp6Gemm(const DeviceInfo& info, const GemmArgs& a, cudaStream_t stream) {
+  const bool aligned = (reinterpret_cast<uintptr_t>(a.x) % 16) == 0;
+  return RunGemm(info, a, PlanGemm(info, a.m, a.n, a.k, aligned), stream);
+}
+
+cudaError_t DequantizeToHalf(const uint8_t* w, const uint16_t* scales, int n, int k, uint16_t* out, cudaStream_t stream) {
+  const int64_t total = static_cast<int64_t>(n) * k;
+  const int threads = 256;
+  DequantizeKernel<<<static_cast<unsigned>((total + threads - 1) / threads), threads, 0, stream>>>(
+      w, scales, n, k, CeilDiv(n, 64) * 64, CeilDiv(k, 64) * 64, out);
+  return cudaGetLastError();
+}
+
+std::string DescribeConfig(const GemmConfig& c) {
+  std::string s = c.kind == KernelKind::kDecode ? "decode" : "wgmma";
+  s += " t" + std::to_string(c.tile) + " b" + std::to_string(c.bands) + " c" + std::to_string(c.cluster);
+  return s;
+}
+
+}  // namespace cuda
+}  // namespace fp6

@@ -1,0 +1,68 @@
+// The FP6 (e3m2, tcfpx layout) x FP16 GEMM behind the CUDA Fp6Linear kernel:
+//   y[m][n] = (sum_k x[m][k] * fp6(w[n][k])) * scale[n] (+ bias[n]),   m < M tokens, n < N outputs, k < K inputs,
+// FP16 activations, FP32 accumulation, FP16 output. Host API only; the kernels live in fp6_gemm.cu.
+// Nothing here allocates device memory or synchronises: every call is safe under CUDA-graph capture.
+#pragma once
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <string>
+
+namespace fp6 {
+namespace cuda {
+
+struct GemmArgs {
+  const uint16_t* x = nullptr;       // [M][K] fp16 bits, row-major
+  const uint8_t* w = nullptr;        // tcfpx buffer of the [N][K] code matrix padded to multiples of 64
+  const uint16_t* scales = nullptr;  // [N] fp16
+  const uint16_t* bias = nullptr;    // [N] fp16, or null
+  uint16_t* y = nullptr;             // [M][N] fp16, row-major
+  int64_t m = 0;
+  int n = 0;
+  int k = 0;
+};
+
+enum class KernelKind : int {
+  kDecode = 0,  // mma.sync mixed-input kernel: one warp per 64-row band x K range, cluster split-K (any GPU >= sm_80)
+  kWgmma = 1,   // wgmma kernel (sm_90a): two consumer warpgroups + a TMA producer warp, cluster split-K
+};
+
+struct GemmConfig {
+  KernelKind kind = KernelKind::kDecode;
+  int tile = 8;     // tokens per CTA: decode 8/16/32, wgmma 64/128/256
+  int bands = 1;    // decode: 64-row bands per CTA (1,2,4,8; the other warps split K); wgmma: bands per warpgroup (1,2)
+  int cluster = 1;  // CTAs of one cluster that split K and reduce through distributed shared memory (1..8)
+};
+
+struct DeviceInfo {
+  int device = 0;
+  int cc_major = 0;
+  int cc_minor = 0;
+  int sm_count = 0;
+  bool has_wgmma = false;  // sm_90 with this library's sm_90a code
+};
+
+// Reads the device's properties and prepares every kernel for launch (shared-memory limits). Call once per device
+// before the first RunGemm (cheap, idempotent, thread-safe); not during graph capture.
+cudaError_t PrepareDevice(int device, DeviceInfo* info);
+
+// The configuration the library picks for a problem (never fails: every shape has a correct path).
+GemmConfig PlanGemm(const DeviceInfo& info, int64_t m, int n, int k, bool x_aligned16);
+
+// Whether a configuration can run this problem (the wgmma kernel needs sm_90, K % 8 == 0 and a 16-byte aligned x).
+bool ConfigSupported(const DeviceInfo& info, const GemmConfig& config, int64_t m, int n, int k, bool x_aligned16);
+
+// Launches on `stream`. Returns the launch error, if any (no synchronisation).
+cudaError_t RunGemm(const DeviceInfo& info, const GemmArgs& args, const GemmConfig& config, cudaStream_t stream);
+
+// Plan + run.
+cudaError_t Fp6Gemm(const DeviceInfo& info, const GemmArgs& args, cudaStream_t stream);
+
+// Writes the dequantized FP16 weights round_to_fp16(fp6(w[n][k]) * scale[n]) into out[N][K] (benchmark baseline
+// and tests; not used by the op).
+cudaError_t DequantizeToHalf(const uint8_t* w, const uint16_t* scales, int n, int k, uint16_t* out, cudaStream_t stream);
+
+std::string DescribeConfig(const GemmConfig& config);
+
+}  // namespace cuda
+}  // namespace fp6
