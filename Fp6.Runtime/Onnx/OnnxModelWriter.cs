@@ -6,11 +6,15 @@ namespace Fp6.Runtime.Onnx;
 /// <summary>
 /// Writes an <see cref="OnnxModel"/> as <c>model.onnx</c> plus one external-data file: every out-of-message
 /// initializer is streamed into the data file at a 64-byte aligned offset and referenced from the message, so neither
-/// the protobuf 2 GB limit nor memory bounds the model size.
+/// the protobuf 2 GB limit nor memory bounds the model size. Tensors under <see cref="InlineLimit"/> bytes stay inline:
+/// shape inference needs to read small constants (Slice starts, Reshape shapes) from the message itself.
 /// </summary>
 public static class OnnxModelWriter
 {
     private const int Alignment = 64;
+
+    /// <summary>Initializers smaller than this many bytes are stored inline in the message.</summary>
+    public const int InlineLimit = 1024;
 
     /// <summary>Saves the model; the data file is <c>{file name}.data</c> next to it. Returns the bytes written to it.</summary>
     /// <param name="model">The model.</param>
@@ -28,6 +32,17 @@ public static class OnnxModelWriter
         {
             foreach ((string name, InitializerData tensorData) in model.Initializers.OrderBy(p => p.Key, StringComparer.Ordinal))
             {
+                if (tensorData.ByteCount < InlineLimit)
+                {
+                    using var buffer = new MemoryStream();
+                    tensorData.WriteTo(buffer);
+                    var inline = new TensorProto { Name = name, DataType = (int)tensorData.ElementType, RawData = ByteString.CopyFrom(buffer.ToArray()) };
+                    inline.Dims.AddRange(tensorData.Dims);
+                    proto.Graph.Initializer.Add(inline);
+                    progress?.Invoke(++done, model.Initializers.Count);
+                    continue;
+                }
+
                 long padding = (Alignment - (offset % Alignment)) % Alignment;
                 data.Write(new byte[padding]);
                 offset += padding;

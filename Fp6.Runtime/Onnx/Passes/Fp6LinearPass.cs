@@ -36,7 +36,10 @@ public static class Fp6LinearPass
     /// <param name="model">The model to rewrite.</param>
     /// <param name="layout">The packed layout of the kernel that will run the model.</param>
     /// <param name="progress">Called before each replacement with (index, total, node name).</param>
-    public static Fp6PassReport Apply(OnnxModel model, Fp6WeightLayout layout, Action<int, int, string>? progress = null)
+    /// <param name="deferQuantization">
+    /// Quantize each weight only when the model is written (streaming: one matrix in memory at a time) instead of now.
+    /// </param>
+    public static Fp6PassReport Apply(OnnxModel model, Fp6WeightLayout layout, Action<int, int, string>? progress = null, bool deferQuantization = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         var candidates = new List<(NodeProto Node, InitializerData Weight)>();
@@ -58,12 +61,22 @@ public static class Fp6LinearPass
             int inFeatures = checked((int)weight.Dims[0]);
             int outFeatures = checked((int)weight.Dims[1]);
             string weightName = node.Input[1];
-            Fp6PackedWeight packed = Fp6MatrixQuantizer.Quantize(outFeatures, inFeatures, weight.ReadColumn, layout, weightName);
-
             string packedName = weightName + ".fp6";
             string scalesName = weightName + ".fp6_scales";
-            model.Initializers[packedName] = ArrayInitializerData.Create(packed.Packed, packed.Packed.LongLength);
-            model.Initializers[scalesName] = ArrayInitializerData.Create(packed.Scales, packed.Scales.LongLength);
+            long packedBytes = layout.PackedByteCount(outFeatures, inFeatures);
+            if (deferQuantization)
+            {
+                var deferred = new DeferredFp6Weight(weight, layout, outFeatures, inFeatures, weightName);
+                model.Initializers[packedName] = deferred.PackedData;
+                model.Initializers[scalesName] = deferred.ScalesData;
+            }
+            else
+            {
+                Fp6PackedWeight packed = Fp6MatrixQuantizer.Quantize(outFeatures, inFeatures, weight.ReadColumn, layout, weightName);
+                model.Initializers[packedName] = ArrayInitializerData.Create(packed.Packed, packed.Packed.LongLength);
+                model.Initializers[scalesName] = ArrayInitializerData.Create(packed.Scales, packed.Scales.LongLength);
+            }
+
             string input = node.Input[0];
             node.OpType = Fp6LinearNode.OpType;
             node.Domain = Fp6LinearNode.Domain;
@@ -77,10 +90,18 @@ public static class Fp6LinearPass
                 .WithAttribute("exponent_bits", 3L)
                 .WithAttribute("mantissa_bits", 2L);
 
-            replacements.Add(new Fp6Replacement(name, weightName, outFeatures, inFeatures, weight.ByteCount, packed.Packed.LongLength + (2L * packed.Scales.Length)));
+            replacements.Add(new Fp6Replacement(name, weightName, outFeatures, inFeatures, weight.ByteCount, packedBytes + (2L * outFeatures)));
             if (!model.Graph.Node.Any(n => n.Input.Contains(weightName)))
             {
-                model.RemoveInitializer(weightName);
+                // A deferred weight still reads its source when written: only drop the reference, don't dispose it.
+                if (deferQuantization)
+                {
+                    model.Initializers.Remove(weightName);
+                }
+                else
+                {
+                    model.RemoveInitializer(weightName);
+                }
             }
         }
 

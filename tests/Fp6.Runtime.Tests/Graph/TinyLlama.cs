@@ -55,6 +55,8 @@ internal sealed class TinyLlama : ILlamaWeights
 
     public float[] Values(string name) => _tensors[name].Values;
 
+    public IEnumerable<string> TensorNames => _tensors.Keys;
+
     private void Add(Random random, string name, int rows, int cols, float sigma) =>
         _tensors[name] = new ArrayWeightMatrix(name, Fp6RowQuantizerTests.Gaussian(random, rows * cols, sigma), rows, cols);
 
