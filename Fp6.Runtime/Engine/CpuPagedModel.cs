@@ -57,7 +57,10 @@ public sealed class CpuPagedModel : IDisposable
     /// <summary>The cache blocks of this model's pool.</summary>
     public KvBlockAllocator Allocator { get; }
 
-    /// <summary>Runs one ragged step and returns, per sequence, the logits of its last new token.</summary>
+    /// <summary>
+    /// Runs one ragged step and returns the rows of the graph's logits: per sequence, the logits of its last new token
+    /// (or, for a graph built with every token unembedded, one row per new token in step order).
+    /// </summary>
     public float[][] Step(IReadOnlyList<PagedStep> sequences)
     {
         ArgumentNullException.ThrowIfNull(sequences);
@@ -110,10 +113,10 @@ public sealed class CpuPagedModel : IDisposable
             using var runOptions = new RunOptions();
             using IDisposableReadOnlyCollection<OrtValue> outputs = _session.Run(runOptions, names, [.. values, .. _caches], [GraphNames.Logits]);
             ReadOnlySpan<float> logits = outputs[0].GetTensorDataAsSpan<float>();
-            var result = new float[batch][];
-            for (int b = 0; b < batch; b++)
+            var result = new float[logits.Length / _vocabSize][];
+            for (int row = 0; row < result.Length; row++)
             {
-                result[b] = logits.Slice(b * _vocabSize, _vocabSize).ToArray();
+                result[row] = logits.Slice(row * _vocabSize, _vocabSize).ToArray();
             }
 
             return result;

@@ -12,11 +12,18 @@ namespace Fp6.Runtime.Graph;
 public static class LlamaGraphBuilder
 {
     /// <summary>Builds the graph; weights stay in <paramref name="weights"/> until the model is written or quantized.</summary>
-    public static OnnxModel Build(LlamaGraphSpec spec, ILlamaWeights weights, GraphTarget target)
+    /// <param name="spec">The model's shape.</param>
+    /// <param name="weights">The checkpoint.</param>
+    /// <param name="target">The execution provider to build for.</param>
+    /// <param name="unembedAllTokens">
+    /// Produce logits [T, vocab] for every new token instead of [B, vocab] for the last of each sequence (for
+    /// evaluating perplexity; serving never needs it).
+    /// </param>
+    public static OnnxModel Build(LlamaGraphSpec spec, ILlamaWeights weights, GraphTarget target, bool unembedAllTokens = false)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(weights);
-        var builder = new Builder(spec, weights, target);
+        var builder = new Builder(spec, weights, target, unembedAllTokens);
         return builder.Build();
     }
 
@@ -24,7 +31,7 @@ public static class LlamaGraphBuilder
     private static readonly long[] s_sliceStart = [1];
     private static readonly long[] s_sliceEnd = [long.MaxValue];
 
-    private sealed class Builder(LlamaGraphSpec spec, ILlamaWeights weights, GraphTarget target)
+    private sealed class Builder(LlamaGraphSpec spec, ILlamaWeights weights, GraphTarget target, bool unembedAllTokens)
     {
         private readonly OnnxGraphBuilder _graph = new("llama");
         private readonly Dictionary<string, InitializerData> _data = new(StringComparer.Ordinal);
@@ -41,14 +48,20 @@ public static class LlamaGraphBuilder
                 hidden = AddLayer(layer, hidden);
             }
 
-            // Unembed only the last new token of each sequence: rows cumulative_sequence_length[1:] - 1.
-            AddConstant("one_i32", ArrayInitializerData.Create(s_one, 1));
-            AddConstant("slice_start", ArrayInitializerData.Create(s_sliceStart, 1));
-            AddConstant("slice_end", ArrayInitializerData.Create(s_sliceEnd, 1));
-            Add("last_token_ends", "Slice", [GraphNames.CumulativeSequenceLength, "slice_start", "slice_end"], ["last_token_ends"]);
-            Add("last_token_index", "Sub", ["last_token_ends", "one_i32"], ["last_token_index"]);
-            Add("last_token_hidden", "Gather", [hidden, "last_token_index"], ["last_hidden"]);
-            RmsNorm("final_norm", "last_hidden", "model.norm.weight", "last_hidden_normed");
+            string unembedded = hidden;
+            if (!unembedAllTokens)
+            {
+                // Unembed only the last new token of each sequence: rows cumulative_sequence_length[1:] - 1.
+                AddConstant("one_i32", ArrayInitializerData.Create(s_one, 1));
+                AddConstant("slice_start", ArrayInitializerData.Create(s_sliceStart, 1));
+                AddConstant("slice_end", ArrayInitializerData.Create(s_sliceEnd, 1));
+                Add("last_token_ends", "Slice", [GraphNames.CumulativeSequenceLength, "slice_start", "slice_end"], ["last_token_ends"]);
+                Add("last_token_index", "Sub", ["last_token_ends", "one_i32"], ["last_token_index"]);
+                Add("last_token_hidden", "Gather", [hidden, "last_token_index"], ["last_hidden"]);
+                unembedded = "last_hidden";
+            }
+
+            RmsNorm("final_norm", unembedded, "model.norm.weight", "last_hidden_normed");
             IWeightMatrix head = spec.TieWordEmbeddings || !weights.Contains("lm_head.weight")
                 ? weights.GetTensor("model.embed_tokens.weight")
                 : weights.GetTensor("lm_head.weight");
@@ -59,7 +72,7 @@ public static class LlamaGraphBuilder
                 Add("logits_to_float", "Cast", [logits], [GraphNames.Logits]).WithAttribute("to", (long)DataType.Float);
             }
 
-            _graph.AddOutput(GraphNames.Logits, DataType.Float, "batch", spec.VocabSize);
+            _graph.AddOutput(GraphNames.Logits, DataType.Float, unembedAllTokens ? "tokens" : "batch", spec.VocabSize);
             return new OnnxModel(_graph.Build("fp6"), _data);
         }
 
