@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "fp6/fp6_format.h"
 #include "fp6/fp6_linear_cpu.h"
@@ -18,21 +19,31 @@ std::array<float, 64> BuildDecodeTable() {
 
 const std::array<float, 64> kDecode = BuildDecodeTable();
 
-// FP6_FORCE_PORTABLE=1 (or SetForcePortableCpuKernel) selects the portable kernel, so tests and benchmarks can
-// run both paths on one machine.
-std::atomic<bool> g_force_portable{[] {
-  const char* force = std::getenv("FP6_FORCE_PORTABLE");
-  return force != nullptr && force[0] == '1';
+// FP6_CPU_KERNEL=portable|avx2 (or SetCpuKernelLimit) limits the paths, so tests and benchmarks can run each of
+// them on one machine.
+std::atomic<int> g_limit{[] {
+  const char* limit = std::getenv("FP6_CPU_KERNEL");
+  if (limit == nullptr) return static_cast<int>(CpuKernelLimit::kBest);
+  if (std::string(limit) == "portable") return static_cast<int>(CpuKernelLimit::kPortable);
+  if (std::string(limit) == "avx2") return static_cast<int>(CpuKernelLimit::kAvx2);
+  return static_cast<int>(CpuKernelLimit::kBest);
 }()};
 
 bool UseAvx2() {
   static const bool supported = CpuSupportsAvx2Fma();
-  return supported && !g_force_portable.load(std::memory_order_relaxed);
+  return supported && g_limit.load(std::memory_order_relaxed) != static_cast<int>(CpuKernelLimit::kPortable);
+}
+
+bool UseAvx512() {
+  static const bool supported = CpuSupportsAvx2Fma() && CpuSupportsAvx512();
+  return supported && g_limit.load(std::memory_order_relaxed) == static_cast<int>(CpuKernelLimit::kBest);
 }
 
 }  // namespace
 
-bool SetForcePortableCpuKernel(bool force) { return g_force_portable.exchange(force); }
+void SetCpuKernelLimit(CpuKernelLimit limit) { g_limit.store(static_cast<int>(limit)); }
+
+bool UsesPanelPath(int64_t m) { return m >= kPanelPathMinTokens && UseAvx512(); }
 
 bool CpuSupportsAvx2Fma() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -71,7 +82,9 @@ void ComputeLinearColumnsPortable(const CpuLinearProblem& p, int64_t n_begin, in
 }
 
 void ComputeLinearColumns(const CpuLinearProblem& p, int64_t n_begin, int64_t n_end) {
-  if (UseAvx2()) {
+  if (p.x_padded != nullptr && UsesPanelPath(p.m)) {
+    ComputeLinearColumnsAvx512(p, p.x_padded, n_begin, n_end);
+  } else if (UseAvx2()) {
     ComputeLinearColumnsAvx2(p, n_begin, n_end);
   } else {
     ComputeLinearColumnsPortable(p, n_begin, n_end);

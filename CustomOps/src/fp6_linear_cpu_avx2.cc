@@ -106,6 +106,16 @@ void TokenTile(const CpuLinearProblem& p, int64_t n_begin, int64_t n_end, int64_
 
 }  // namespace
 
+void DecodeRowAvx2(const uint8_t* row, int64_t blocks, float* out) {
+  for (int64_t b = 0; b < blocks; ++b) {
+    const DecodedBlock d = DecodeBlock(row + b * 24);
+    _mm256_storeu_ps(out + b * 32, d.w0_7);
+    _mm256_storeu_ps(out + b * 32 + 8, d.w8_15);
+    _mm256_storeu_ps(out + b * 32 + 16, d.w16_23);
+    _mm256_storeu_ps(out + b * 32 + 24, d.w24_31);
+  }
+}
+
 void ComputeLinearColumnsAvx2(const CpuLinearProblem& p, int64_t n_begin, int64_t n_end) {
   const int64_t tail = p.k % 32;
   alignas(32) float x_tail[4][32];

@@ -96,6 +96,20 @@ class Fp6LinearCpuKernel {
     problem.m = m;
     problem.k = attrs_.in_features;
     problem.n = attrs_.out_features;
+    std::vector<float> padded;
+    if (UsesPanelPath(m)) {
+      // The panel path reads whole 32-column blocks; pad the rows of x once when K is not a multiple of 32.
+      const int64_t k_padded = (problem.k + 31) / 32 * 32;
+      if (k_padded == problem.k) {
+        problem.x_padded = problem.x;
+      } else {
+        padded.assign(static_cast<size_t>(m * k_padded), 0.0f);
+        for (int64_t row = 0; row < m; ++row) {
+          std::copy(problem.x + row * problem.k, problem.x + (row + 1) * problem.k, padded.begin() + row * k_padded);
+        }
+        problem.x_padded = padded.data();
+      }
+    }
 
     // Column chunks small enough that a chunk's weights stay in L2 while every token tile passes over them.
     ColumnChunks work{&problem, m <= 4 ? 64 : 256};

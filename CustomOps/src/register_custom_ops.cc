@@ -51,9 +51,9 @@ FP6_EXPORT int fp6_unpack_tcfpx(const uint8_t* packed, int64_t rows, int64_t col
 // The exact value of a code, as the native kernels decode it.
 FP6_EXPORT float fp6_decode_e3m2(uint8_t code) { return fp6::DecodeE3M2(code); }
 
-// Selects the CPU kernel path for tests and benchmarks: 1 = portable, 0 = AVX2 where the CPU has it.
-// Returns 1 when the AVX2 path exists on this CPU.
-FP6_EXPORT int fp6_cpu_kernel_force_portable(int portable) {
-  fp6::SetForcePortableCpuKernel(portable != 0);
-  return fp6::CpuSupportsAvx2Fma() ? 1 : 0;
+// Limits the CPU kernel paths for tests and benchmarks: 0 = the best the CPU has, 1 = portable only, 2 = AVX2 at
+// most. Returns a bit set of the paths this CPU has: 1 = AVX2, 2 = AVX-512.
+FP6_EXPORT int fp6_cpu_kernel_limit(int limit) {
+  fp6::SetCpuKernelLimit(static_cast<fp6::CpuKernelLimit>(limit));
+  return (fp6::CpuSupportsAvx2Fma() ? 1 : 0) | (fp6::CpuSupportsAvx2Fma() && fp6::CpuSupportsAvx512() ? 2 : 0);
 }

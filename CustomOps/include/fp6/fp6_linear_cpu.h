@@ -11,6 +11,7 @@ struct CpuLinearProblem {
   const uint16_t* scales; // [n] IEEE half bits
   const float* bias;      // [n] or nullptr
   float* y;               // [m, n] row-major
+  const float* x_padded;  // x with rows padded to a multiple of 32 columns (== x when k % 32 == 0); may be null
   int64_t m;
   int64_t k;
   int64_t n;
@@ -22,11 +23,25 @@ void ComputeLinearColumns(const CpuLinearProblem& p, int64_t n_begin, int64_t n_
 // The portable path, also used as the reference for the vectorised one.
 void ComputeLinearColumnsPortable(const CpuLinearProblem& p, int64_t n_begin, int64_t n_end);
 
+// Decodes `blocks` rowblock32 blocks of one row into floats equal to fp6 value * 2^-12 (AVX2 + F16C).
+void DecodeRowAvx2(const uint8_t* row, int64_t blocks, float* out);
+
+// AVX-512 path for several tokens: decodes 4-row panels once, then a 4-row x 3-token register-blocked dot-product
+// kernel over them. `x_padded` is x with rows padded to a multiple of 32 columns (or x itself when k % 32 == 0).
+void ComputeLinearColumnsAvx512(const CpuLinearProblem& p, const float* x_padded, int64_t n_begin, int64_t n_end);
+bool CpuSupportsAvx512();
+
 // AVX2 + FMA + F16C path; only call when CpuSupportsAvx2Fma() is true.
 void ComputeLinearColumnsAvx2(const CpuLinearProblem& p, int64_t n_begin, int64_t n_end);
 bool CpuSupportsAvx2Fma();
 
-// Forces the portable path (true) or lets the AVX2 path run where supported (false); returns the previous setting.
-bool SetForcePortableCpuKernel(bool force);
+// Which paths the dispatcher may use (for tests and benchmarks): all that the CPU supports, AVX2 at most, or only
+// the portable one.
+enum class CpuKernelLimit { kBest = 0, kPortable = 1, kAvx2 = 2 };
+void SetCpuKernelLimit(CpuKernelLimit limit);
+
+// Tokens from which the AVX-512 panel path is used.
+inline constexpr int64_t kPanelPathMinTokens = 8;
+bool UsesPanelPath(int64_t m);
 
 }  // namespace fp6

@@ -19,6 +19,7 @@ public sealed class Fp6LinearCpuTests
     [DataRow(256, 1000, true)]
     [DataRow(1, 7, false)]
     [DataRow(33, 32, true)]
+    [DataRow(20, 4500, true)]
     public void Random_weights_match_a_float64_reference_on_both_kernel_paths(int outFeatures, int inFeatures, bool withBias)
     {
         var random = new Random((outFeatures * 1009) + inFeatures);
@@ -29,21 +30,21 @@ public sealed class Fp6LinearCpuTests
 
         using var model = new Fp6LinearModel(packed, bias);
         double worst = 0;
-        foreach (bool portable in new[] { false, true })
+        foreach (CpuKernelPath path in Enum.GetValues<CpuKernelPath>())
         {
-            bool hasAvx2 = NativeCustomOps.SelectPortableCpuKernel(portable);
+            bool available = NativeCustomOps.LimitCpuKernel(path);
             try
             {
                 foreach (int tokens in s_tokenCounts)
                 {
                     float[] x = Fp6RowQuantizerTests.Gaussian(random, tokens * inFeatures, sigma: 1f);
                     float[] y = model.Run(x, tokens, inFeatures);
-                    worst = Math.Max(worst, AssertClose(x, dequantized, bias, y, tokens, inFeatures, outFeatures, $"portable={portable} avx2={hasAvx2} M={tokens}"));
+                    worst = Math.Max(worst, AssertClose(x, dequantized, bias, y, tokens, inFeatures, outFeatures, $"path={path} (on this CPU: {available}) M={tokens}"));
                 }
             }
             finally
             {
-                NativeCustomOps.SelectPortableCpuKernel(false);
+                NativeCustomOps.LimitCpuKernel(CpuKernelPath.Best);
             }
         }
 
@@ -54,6 +55,8 @@ public sealed class Fp6LinearCpuTests
     [DataRow(64, 96, 1)]
     [DataRow(45, 130, 3)]
     [DataRow(130, 1024, 17)]
+    [DataRow(7, 45, 9)]
+    [DataRow(9, 5000, 10)]
     public void Exact_by_construction_data_gives_exactly_the_reference(int outFeatures, int inFeatures, int tokens)
     {
         // Codes of ±0, ±1, ±2, power-of-two scales and activations in {-1, 0, 1}: every product and partial sum is an
@@ -87,9 +90,9 @@ public sealed class Fp6LinearCpuTests
         }
 
         using var model = new Fp6LinearModel(packed, inputRank: 3);
-        foreach (bool portable in new[] { false, true })
+        foreach (CpuKernelPath path in Enum.GetValues<CpuKernelPath>())
         {
-            NativeCustomOps.SelectPortableCpuKernel(portable);
+            NativeCustomOps.LimitCpuKernel(path);
             try
             {
                 float[] y = model.Run(x, 1, tokens, inFeatures);
@@ -103,13 +106,13 @@ public sealed class Fp6LinearCpuTests
                             expected += x[(m * inFeatures) + k] * Fp6E3M2.Decode(codes[(n * inFeatures) + k]);
                         }
 
-                        Assert.AreEqual((float)(expected * (double)scales[n]), y[(m * outFeatures) + n], $"portable={portable} y[{m},{n}]");
+                        Assert.AreEqual((float)(expected * (double)scales[n]), y[(m * outFeatures) + n], $"path={path} y[{m},{n}]");
                     }
                 }
             }
             finally
             {
-                NativeCustomOps.SelectPortableCpuKernel(false);
+                NativeCustomOps.LimitCpuKernel(CpuKernelPath.Best);
             }
         }
     }

@@ -16,8 +16,8 @@ internal static partial class NativeCustomOps
     [LibraryImport(Library, EntryPoint = "fp6_decode_e3m2")]
     public static partial float DecodeE3M2(byte code);
 
-    [LibraryImport(Library, EntryPoint = "fp6_cpu_kernel_force_portable")]
-    private static partial int ForcePortable(int portable);
+    [LibraryImport(Library, EntryPoint = "fp6_cpu_kernel_limit")]
+    private static partial int LimitCpuKernel(int limit);
 
     public static byte[] UnpackRowBlock32(byte[] packed, int rows, int cols)
     {
@@ -33,6 +33,28 @@ internal static partial class NativeCustomOps
         return codes;
     }
 
-    /// <summary>Selects the portable CPU kernel (true) or the AVX2 one; returns whether this CPU has AVX2.</summary>
-    public static bool SelectPortableCpuKernel(bool portable) => ForcePortable(portable ? 1 : 0) != 0;
+    /// <summary>Limits the CPU kernel paths the dispatcher may use; returns whether this CPU has the path asked for.</summary>
+    public static bool LimitCpuKernel(CpuKernelPath path)
+    {
+        int available = LimitCpuKernel((int)path);
+        return path switch
+        {
+            CpuKernelPath.Portable => true,
+            CpuKernelPath.Avx2 => (available & 1) != 0,
+            _ => (available & 2) != 0,
+        };
+    }
+}
+
+/// <summary>The CPU kernel paths (the values of fp6_cpu_kernel_limit).</summary>
+internal enum CpuKernelPath
+{
+    /// <summary>The best the CPU has (AVX-512 panels for several tokens).</summary>
+    Best = 0,
+
+    /// <summary>Portable C++ only.</summary>
+    Portable = 1,
+
+    /// <summary>AVX2 at most.</summary>
+    Avx2 = 2,
 }
