@@ -38,10 +38,20 @@ internal static class RandomCheckpoint
         Directory.CreateDirectory(directory);
         var config = new Dictionary<string, object>
         {
-            ["model_type"] = "llama", ["architectures"] = new[] { "LlamaForCausalLM" }, ["hidden_size"] = hidden, ["intermediate_size"] = intermediate,
-            ["num_hidden_layers"] = layers, ["num_attention_heads"] = heads, ["num_key_value_heads"] = kvHeads, ["vocab_size"] = vocab,
-            ["rms_norm_eps"] = 1e-5, ["rope_theta"] = 500000.0, ["max_position_embeddings"] = 8192, ["tie_word_embeddings"] = true,
-            ["hidden_act"] = "silu", ["torch_dtype"] = "bfloat16",
+            ["model_type"] = "llama",
+            ["architectures"] = new[] { "LlamaForCausalLM" },
+            ["hidden_size"] = hidden,
+            ["intermediate_size"] = intermediate,
+            ["num_hidden_layers"] = layers,
+            ["num_attention_heads"] = heads,
+            ["num_key_value_heads"] = kvHeads,
+            ["vocab_size"] = vocab,
+            ["rms_norm_eps"] = 1e-5,
+            ["rope_theta"] = 500000.0,
+            ["max_position_embeddings"] = 8192,
+            ["tie_word_embeddings"] = true,
+            ["hidden_act"] = "silu",
+            ["torch_dtype"] = "bfloat16",
         };
         File.WriteAllText(Path.Combine(directory, "config.json"), JsonSerializer.Serialize(config));
 

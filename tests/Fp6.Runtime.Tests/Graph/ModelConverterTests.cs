@@ -79,10 +79,20 @@ public sealed class ModelConverterTests
         LlamaGraphSpec s = model.Spec;
         var config = new Dictionary<string, object>
         {
-            ["model_type"] = "llama", ["architectures"] = new[] { "LlamaForCausalLM" }, ["hidden_size"] = s.HiddenSize,
-            ["intermediate_size"] = s.IntermediateSize, ["num_hidden_layers"] = s.LayerCount, ["num_attention_heads"] = s.HeadCount,
-            ["num_key_value_heads"] = s.KvHeadCount, ["vocab_size"] = s.VocabSize, ["rms_norm_eps"] = 1e-5, ["rope_theta"] = 10000.0,
-            ["max_position_embeddings"] = 128, ["tie_word_embeddings"] = s.TieWordEmbeddings, ["hidden_act"] = "silu", ["torch_dtype"] = "bfloat16",
+            ["model_type"] = "llama",
+            ["architectures"] = new[] { "LlamaForCausalLM" },
+            ["hidden_size"] = s.HiddenSize,
+            ["intermediate_size"] = s.IntermediateSize,
+            ["num_hidden_layers"] = s.LayerCount,
+            ["num_attention_heads"] = s.HeadCount,
+            ["num_key_value_heads"] = s.KvHeadCount,
+            ["vocab_size"] = s.VocabSize,
+            ["rms_norm_eps"] = 1e-5,
+            ["rope_theta"] = 10000.0,
+            ["max_position_embeddings"] = 128,
+            ["tie_word_embeddings"] = s.TieWordEmbeddings,
+            ["hidden_act"] = "silu",
+            ["torch_dtype"] = "bfloat16",
         };
         File.WriteAllText(Path.Combine(directory, "config.json"), JsonSerializer.Serialize(config));
 
