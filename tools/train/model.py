@@ -29,6 +29,7 @@ class LlamaConfig:
     rms_norm_eps: float = 1e-5
     tie_word_embeddings: bool = True
     initializer_range: float = 0.02
+    dropout: float = 0.0  # training only (residual branches and embeddings); not exported
 
     def to_dict(self):
         return asdict(self)
@@ -113,10 +114,11 @@ class DecoderLayer(nn.Module):
         self.self_attn = Attention(cfg)
         self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
         self.mlp = MLP(cfg)
+        self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, x, cos, sin):
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin)
-        return x + self.mlp(self.post_attention_layernorm(x))
+        x = x + self.drop(self.self_attn(self.input_layernorm(x), cos, sin))
+        return x + self.drop(self.mlp(self.post_attention_layernorm(x)))
 
 
 class Backbone(nn.Module):
@@ -133,6 +135,7 @@ class LlamaForCausalLM(nn.Module):
         self.cfg = cfg
         self.model = Backbone(cfg)
         self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
+        self.embed_drop = nn.Dropout(cfg.dropout)
         if cfg.tie_word_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
         self.apply(self._init)
@@ -155,7 +158,7 @@ class LlamaForCausalLM(nn.Module):
     def forward(self, idx, targets=None):
         T = idx.shape[1]
         cos, sin = self.rope_cos[:T], self.rope_sin[:T]
-        x = self.model.embed_tokens(idx)
+        x = self.embed_drop(self.model.embed_tokens(idx))
         for layer in self.model.layers:
             x = layer(x, cos, sin)
         logits = self.lm_head(self.model.norm(x))

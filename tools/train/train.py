@@ -133,6 +133,12 @@ def main():
     ap.add_argument("--steps", type=int, default=None, help="fixed number of optimizer steps")
     ap.add_argument("--train-until", type=float, default=470.0,
                     help="seconds after start at which training must end (when --steps is not given)")
+    ap.add_argument("--hard-stop", type=float, default=None,
+                    help="end training (schedule unfinished) this many seconds after start")
+    ap.add_argument("--dropout", type=float, default=0.0)
+    ap.add_argument("--keep-best", action="store_true",
+                    help="ship the checkpoint with the lowest validation loss (validation = held-out "
+                         "documents that are not in the quality slice)")
     ap.add_argument("--calib-steps", type=int, default=60)
     ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--seed", type=int, default=1234)
@@ -165,7 +171,13 @@ def main():
     log("tokenizer ready, vocab", tokenizer.get_vocab_size())
     stream = build_stream(tokenizer, train_docs, chats, args.seed)
     held_stream = build_stream(tokenizer, held_docs, [], args.seed)
-    log(f"train stream {len(stream):,} tokens, held-out stream {len(held_stream):,} tokens")
+    quality_text = open(args.quality, encoding="utf-8").read() if os.path.exists(args.quality) else None
+    # validation (monitoring, checkpoint choice): held-out documents outside the quality slice
+    val_docs = [d for d in held_docs if not quality_text or d["text"][:300] not in quality_text]
+    val_stream = build_stream(tokenizer, val_docs or held_docs, [], args.seed)
+    log(f"train stream {len(stream):,} tokens, held-out stream {len(held_stream):,} tokens, "
+        f"validation stream {len(val_stream):,} tokens ({len(val_docs)} docs)")
+    metrics["validation_docs"] = len(val_docs)
     metrics["train_stream_tokens"] = int(len(stream))
     metrics["heldout_stream_tokens"] = int(len(held_stream))
     metrics["train_bytes"] = sum(len(d["text"].encode()) for d in train_docs)
@@ -174,7 +186,7 @@ def main():
     cfg = LlamaConfig(vocab_size=args.vocab, hidden_size=args.hidden, intermediate_size=args.intermediate,
                       num_hidden_layers=args.layers, num_attention_heads=args.heads,
                       num_key_value_heads=args.kv_heads, head_dim=args.hidden // args.heads,
-                      max_position_embeddings=args.ctx)
+                      max_position_embeddings=args.ctx, dropout=args.dropout)
     assert cfg.head_dim == 64 or args.max_docs, "head_dim must be 64"
     model = LlamaForCausalLM(cfg).to(dev)
     n_params = model.num_parameters()
@@ -205,9 +217,9 @@ def main():
         y = data[starts[:, None] + ar[None, :]]
         return torch.cat([bos_col, y[:, :-1]], dim=1), y
 
-    # fixed monitoring windows from the held-out stream (same layout as training)
-    hs = torch.from_numpy(held_stream.astype(np.int64)).to(dev)
-    n_mon = min(64, max(1, (len(hs) - 1) // args.ctx))
+    # fixed monitoring windows from the validation stream (same layout as training)
+    hs = torch.from_numpy(val_stream.astype(np.int64)).to(dev)
+    n_mon = min(128, max(1, (len(hs) - 1) // args.ctx))
     stride = (len(hs) - args.ctx) // n_mon
     mon_y = torch.stack([hs[i * stride:i * stride + args.ctx] for i in range(n_mon)])
     mon_x = torch.cat([torch.full((n_mon, 1), tk.BOS, dtype=torch.long, device=dev), mon_y[:, :-1]], 1)
@@ -223,6 +235,16 @@ def main():
                 tot += model(mon_x[i:i + 16], mon_y[i:i + 16]).item() * len(mon_x[i:i + 16])
         model.train()
         return tot / n_mon
+
+    best = {"loss": float("inf"), "step": None, "state": None}
+
+    def track(step_no):
+        v = monitor()
+        if v < best["loss"]:
+            best.update(loss=v, step=step_no)
+            if args.keep_best:
+                best["state"] = {k: t.detach().clone() for k, t in model.state_dict().items()}
+        return v
 
     # ------------------------------------------------------------------ train
     total = args.steps
@@ -249,9 +271,12 @@ def main():
             if dev == "cuda":
                 torch.cuda.synchronize()
             t_calib = time.time()
-        if total is not None and time.time() - T0 > args.train_until + 30 and args.steps is None:
+        over = (args.hard_stop is not None and time.time() - T0 > args.hard_stop) or \
+            (total is not None and time.time() - T0 > args.train_until + 30 and args.steps is None)
+        if over:
             log(f"hard stop at step {step}: over the time budget")
             metrics["hard_stop_step"] = step
+            history.append({"step": step, "validation_loss": track(step)})
             break
         lr = lr_at(step, total, args)
         for gparam in opt.param_groups:
@@ -288,7 +313,7 @@ def main():
             rec = {"step": step, "train_loss": tl, "lr": lr, "grad_norm": float(gnorm),
                    "elapsed": time.time() - T0}
             if step % args.eval_every == 0 or step == total:
-                rec["heldout_monitor_loss"] = monitor()
+                rec["validation_loss"] = track(step)
             el = time.time() - t_after_compile
             rec["tokens_per_s"] = (step - 1) * tokens_per_step / max(el, 1e-9)
             history.append(rec)
@@ -301,9 +326,20 @@ def main():
                     "epochs_over_stream": step * tokens_per_step / len(stream),
                     "train_seconds": t_train, "compile_and_first_step_seconds": t_after_compile - t_train0,
                     "tokens_per_second": tps,
-                    "final_train_loss": history[-1]["train_loss"] if history else None,
+                    "final_train_loss": next((h["train_loss"] for h in reversed(history) if "train_loss" in h),
+                                             None),
                     "history": history})
     log(f"trained {step} steps, {step * tokens_per_step:,} tokens in {t_train:.0f}s ({tps:,.0f} tok/s)")
+    metrics["final_validation_loss"] = next((h["validation_loss"] for h in reversed(history)
+                                            if "validation_loss" in h), None)
+    metrics["best_validation_loss"], metrics["best_validation_step"] = best["loss"], best["step"]
+    metrics["shipped_step"] = step
+    if args.keep_best and best["state"] is not None and best["step"] != step:
+        model.load_state_dict(best["state"])
+        metrics["shipped_step"] = best["step"]
+        log(f"shipping the step-{best['step']} checkpoint (validation loss {best['loss']:.4f})")
+    metrics["shipped_validation_loss"] = best["loss"] if args.keep_best else metrics["final_validation_loss"]
+    best["state"] = None
 
     # ------------------------------------------------------------------ export
     model.eval()
@@ -321,7 +357,6 @@ def main():
     torch.backends.cudnn.allow_tf32 = False
     master = copy.deepcopy(model).float().eval()
     shipped = ex.load_hf_folder(args.out_dir, device=dev, dtype=torch.float32)
-    quality_text = open(args.quality, encoding="utf-8").read() if os.path.exists(args.quality) else None
     evals = {}
     for name, m in (("exported_fp16_weights", shipped), ("fp32_master_weights", master)):
         r = {}
