@@ -45,8 +45,7 @@ namespace {
 constexpr int kTileBytes = 3072;     // one band x one 64-wide k-tile: 1 KiB of 2-bit + 2 KiB of 4-bit words
 constexpr int kSeg2TileBytes = 1024;
 constexpr int kSeg4TileBytes = 2048;
-constexpr int kDecodeWarps = 8;
-constexpr int kDecodeStages = 4;
+constexpr int kDecodeMaxWarps = 8;
 constexpr int kDecodeRowStride = 68;  // floats per (token) row of the reduction buffer: 64 rows + 4 (no conflicts)
 constexpr int kWgThreads = 256;       // two warpgroups; thread 0 also issues the copies
 
@@ -111,6 +110,21 @@ __device__ __forceinline__ void MbarWait(uint64_t* bar, uint32_t parity) {
       : "memory");
 #else
   (void)bar; (void)parity;
+#endif
+}
+
+__device__ __forceinline__ bool MbarTestWait(uint64_t* bar, uint32_t parity) {
+#if FP6_SM90
+  uint32_t done;
+  asm volatile(
+      "{\n.reg .pred p;\nmbarrier.test_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
+      : "=r"(done)
+      : "r"(SmemAddr(bar)), "r"(parity)
+      : "memory");
+  return done != 0;
+#else
+  (void)bar; (void)parity;
+  return true;
 #endif
 }
 
@@ -282,8 +296,8 @@ struct ActivationRows {
   }
 };
 
-template <int MT>
-__global__ void __launch_bounds__(kDecodeWarps * 32, (MT <= 16 ? 2 : 1))
+template <int MT, int kDecodeWarps, int kDecodeStages>
+__global__ void __launch_bounds__(kDecodeWarps * 32, (MT <= 16 ? 8 / kDecodeWarps * 2 : 8 / kDecodeWarps))
     DecodeKernel(const GemmArgs a, const DecodeShape sh) {
   extern __shared__ __align__(1024) uint8_t smem_raw[];
   uint8_t* smem = smem_raw;
@@ -525,21 +539,33 @@ __global__ void __launch_bounds__(kWgThreads, 1)
   for (int j = 0; j < BPW; ++j)
 #pragma unroll
     for (int e = 0; e < T / 2; ++e) acc[j][e] = 0.0f;
-  uint32_t frag[2][BPW][4];
+  // A fragments of two k-tiles (the one the tensor cores may still read, and the next): [tile parity][slice][band].
+  uint32_t frag[2][4][BPW][4];
 #pragma unroll
   for (int r = 0; r < 2; ++r)
 #pragma unroll
-    for (int j = 0; j < BPW; ++j)
+    for (int s = 0; s < 4; ++s)
 #pragma unroll
-      for (int e = 0; e < 4; ++e) frag[r][j][e] = 0u;
+      for (int j = 0; j < BPW; ++j)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) frag[r][s][j][e] = 0u;
   const int shift = (wi & 1) * 4;  // block B of a 2-bit word pair
-  for (int i = 0; i < nkt; ++i) {
+  int next_fill = L::kStages;      // thread 0: the next k-tile to load
+
+  // One k-tile: convert its 4 slices x BPW bands, issue all their wgmmas as one group, retire the previous group.
+  auto tile = [&](int i, uint32_t (&fr)[4][BPW][4], uint32_t (&prev)[4][BPW][4]) {
     const int st = i % L::kStages;
+    if (threadIdx.x == 0) {
+      while (next_fill <= i && next_fill < nkt) {  // never wait on a tile nobody has asked for
+        MbarWait(&empty[next_fill % L::kStages], ((next_fill - L::kStages) / L::kStages) & 1);
+        produce(next_fill++);
+      }
+    }
     MbarWait(&full[st], (i / L::kStages) & 1);
     const uint8_t* wst = ws + st * L::kWTile;
     const uint32_t xaddr = SmemAddr(xs + st * L::kXTile);
 #pragma unroll
-    for (int s = 0; s < 4; ++s) {
+    for (int s = 0; s < 4; ++s)
 #pragma unroll
       for (int j = 0; j < BPW; ++j) {
         const uint32_t* words = reinterpret_cast<const uint32_t*>(wst + (wg * BPW + j) * kTileBytes);
@@ -547,27 +573,32 @@ __global__ void __launch_bounds__(kWgThreads, 1)
         const uint32_t w4 = words[256 + (4 * s + wi) * 32 + lane];
         uint32_t xlo, xhi;
         SpreadSignE2(w2, xlo, xhi);
-        DequantBlock(xlo << shift, xhi << shift, w4, frag[s & 1][j]);
+        DequantBlock(xlo << shift, xhi << shift, w4, fr[s][j]);
       }
-      WgmmaFence();
+    WgmmaFence();
 #pragma unroll
-      for (int j = 0; j < BPW; ++j) Wgmma<T>::Run(acc[j], frag[s & 1][j], SwizzledKMajorDesc(xaddr + 32 * s));
-      WgmmaCommit();
-      WgmmaWait<1>();
+    for (int s = 0; s < 4; ++s)
 #pragma unroll
-      for (int j = 0; j < BPW; ++j) KeepAlive(frag[(s + 1) & 1][j]);
-      if (s == 0 && i > 0 && lane == 0) MbarArrive(&empty[(i - 1) % L::kStages]);
-      if (s == 2 && i > 0 && threadIdx.x == 0 && i - 1 + L::kStages < nkt) {
-        MbarWait(&empty[(i - 1) % L::kStages], ((i - 1) / L::kStages) & 1);
-        produce(i - 1 + L::kStages);
-      }
+      for (int j = 0; j < BPW; ++j) Wgmma<T>::Run(acc[j], fr[s][j], SwizzledKMajorDesc(xaddr + 32 * s));
+    WgmmaCommit();
+    WgmmaWait<1>();  // the previous tile's group is done: its stage and its fragments are free
+    (void)prev;
+    if (i > 0 && lane == 0) MbarArrive(&empty[(i - 1) % L::kStages]);
+    // Refill without blocking: the stage of tile next_fill - kStages, once all eight warps released it.
+    if (threadIdx.x == 0 && next_fill < nkt && next_fill - L::kStages < i &&
+        MbarTestWait(&empty[next_fill % L::kStages], ((next_fill - L::kStages) / L::kStages) & 1)) {
+      produce(next_fill++);
     }
+  };
+  // Unrolled by two with no conditional inside, so that on every path the fragments being overwritten belong to a
+  // retired group (ptxas otherwise serialises the wgmmas, C7513).
+  int i = 0;
+  for (; i + 1 < nkt; i += 2) {
+    tile(i, frag[0], frag[1]);
+    tile(i + 1, frag[1], frag[0]);
   }
+  if (i < nkt) tile(i, frag[0], frag[1]);
   WgmmaWait<0>();
-#pragma unroll
-  for (int r = 0; r < 2; ++r)
-#pragma unroll
-    for (int j = 0; j < BPW; ++j) KeepAlive(frag[r][j]);
 
   // ---- epilogue: FP32 partials to shared memory, reduce across the cluster, scale, store ----
   __syncthreads();
@@ -666,11 +697,29 @@ struct Runtime {
   cudaError_t init_error = cudaSuccess;
   DeviceInfo info;
   EncodeTiledFn encode = nullptr;
-  int decode_ctas_per_sm[3] = {1, 1, 1};  // MT = 8, 16, 32
+  int decode_ctas_per_sm[3][3] = {};  // [MT = 8, 16, 32][variant]
 };
 Runtime g_runtime[16];
 
-int DecodeSmemBytes() { return kDecodeWarps * kDecodeStages * (kTileBytes + 8); }
+constexpr int DecodeSmemBytes(int warps, int stages) { return warps * stages * (kTileBytes + 8); }
+
+// The decode variants compiled: {warps per CTA, stages per warp}.
+constexpr int kDecodeVariants[3][2] = {{8, 4}, {4, 8}, {4, 6}};
+int DecodeVariant(int warps, int stages) {
+  for (int v = 0; v < 3; ++v)
+    if (kDecodeVariants[v][0] == warps && kDecodeVariants[v][1] == stages) return v;
+  return -1;
+}
+
+template <int MT, int W, int S>
+cudaError_t PrepareDecode(int* ctas_per_sm) {
+  cudaError_t e = cudaFuncSetAttribute(DecodeKernel<MT, W, S>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       DecodeSmemBytes(W, S));
+  if (e == cudaSuccess) e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(ctas_per_sm, DecodeKernel<MT, W, S>, W * 32,
+                                                                          DecodeSmemBytes(W, S));
+  if (*ctas_per_sm < 1) *ctas_per_sm = 1;
+  return e;
+}
 
 template <int T, int BPW>
 cudaError_t PrepareWgmma() {
@@ -678,15 +727,17 @@ cudaError_t PrepareWgmma() {
 }
 
 cudaError_t InitRuntime(int device, Runtime& rt, const DeviceInfo& info) {
-  const int smem = DecodeSmemBytes();
-  cudaError_t e = cudaFuncSetAttribute(DecodeKernel<8>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
-  if (e == cudaSuccess) e = cudaFuncSetAttribute(DecodeKernel<16>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
-  if (e == cudaSuccess) e = cudaFuncSetAttribute(DecodeKernel<32>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
-  if (e != cudaSuccess) return e;
-  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&rt.decode_ctas_per_sm[0], DecodeKernel<8>, kDecodeWarps * 32, smem);
-  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&rt.decode_ctas_per_sm[1], DecodeKernel<16>, kDecodeWarps * 32, smem);
-  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&rt.decode_ctas_per_sm[2], DecodeKernel<32>, kDecodeWarps * 32, smem);
-  for (int& c : rt.decode_ctas_per_sm) c = std::max(c, 1);
+  cudaError_t e = cudaSuccess;
+  int(&c)[3][3] = rt.decode_ctas_per_sm;
+  if ((e = PrepareDecode<8, 8, 4>(&c[0][0])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<8, 4, 8>(&c[0][1])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<8, 4, 6>(&c[0][2])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<16, 8, 4>(&c[1][0])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<16, 4, 8>(&c[1][1])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<16, 4, 6>(&c[1][2])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<32, 8, 4>(&c[2][0])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<32, 4, 8>(&c[2][1])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<32, 4, 6>(&c[2][2])) != cudaSuccess) return e;
   if (info.has_wgmma) {
     if ((e = PrepareWgmma<64, 2>()) != cudaSuccess) return e;
     if ((e = PrepareWgmma<128, 2>()) != cudaSuccess) return e;
@@ -712,64 +763,30 @@ GemmConfig PlanDecode(const DeviceInfo& info, int64_t m, int n, int k) {
   GemmConfig c;
   c.kind = KernelKind::kDecode;
   c.tile = m <= 8 ? 8 : (m <= 16 ? 16 : 32);
-  c.bands = c.tile == 8 ? 1 : (c.tile == 16 ? 2 : 4);
-  const int nb = CeilDiv(n, 64), kt = CeilDiv(k, 64);
-  c.bands = std::min(c.bands, nb);
-  while (kDecodeWarps % c.bands != 0) --c.bands;
-  const int kw = kDecodeWarps / c.bands;
-  const Runtime& rt = g_runtime[info.device & 15];
-  const int per_sm = rt.decode_ctas_per_sm[c.tile == 8 ? 0 : (c.tile == 16 ? 1 : 2)];
-  const int64_t slots = static_cast<int64_t>(info.sm_count) * per_sm;
-  const int64_t groups = CeilDiv(nb, c.bands) * static_cast<int64_t>(CeilDiv(m, c.tile));
-  double best = 1e30;
+  c.bands = 1;  // measured: one band per CTA, all warps splitting K, beats sharing activations across bands
+  c.warps = 8;
+  c.stages = 4;
   c.cluster = 1;
   if (info.cc_major < 9) return c;
-  for (int cl = 1; cl <= 8; cl *= 2) {
-    if (cl > 1 && cl * kw > kt) break;
-    const int64_t ctas = groups * cl;
-    const double waves = std::ceil(static_cast<double>(ctas) / static_cast<double>(slots));
-    const double per_warp = std::ceil(static_cast<double>(kt) / (cl * kw));
-    const double cost = waves * (per_warp + 2.0);
-    if (cost < best - 1e-9) {
-      best = cost;
-      c.cluster = cl;
-    }
-  }
+  // Split K across a cluster while that still leaves at most one CTA per SM and >= 4 k-tiles per warp: measured on
+  // H200 (docs/cuda-kernel.md), a second CTA per SM adds no bandwidth and the cluster reduction costs ~1 k-tile.
+  const int nb = CeilDiv(n, 64), kt = CeilDiv(k, 64);
+  const int64_t tiles = static_cast<int64_t>(nb) * CeilDiv(m, c.tile);
+  while (c.cluster < 8 && tiles * c.cluster * 2 <= info.sm_count && 2 * c.cluster * c.warps * 4 <= kt) c.cluster *= 2;
   return c;
 }
 
 GemmConfig PlanWgmma(const DeviceInfo& info, int64_t m, int n, int k) {
+  GemmConfig c;
+  c.kind = KernelKind::kWgmma;
+  c.tile = m <= 64 ? 64 : (m <= 128 ? 128 : 256);
+  c.bands = c.tile == 256 ? 1 : 2;
+  c.cluster = 1;
+  // Split K across a cluster while that still leaves the machine under ~1.5 waves of CTAs (one CTA per SM).
   const int nb = CeilDiv(n, 64), kt = CeilDiv(k, 64);
-  const int cand_t[3] = {64, 128, 256};
-  const int cand_b[3] = {2, 2, 1};
-  GemmConfig best_c;
-  best_c.kind = KernelKind::kWgmma;
-  double best = 1e30;
-  // Cycle model per CTA and k-tile: tensor time (4096 FLOP/clk/SM at ~80%), weight bytes at the SM's share of HBM,
-  // activation bytes at its share of L2, plus a fixed cost; waves of one CTA per SM; cluster reduction cost.
-  for (int ci = 0; ci < 3; ++ci) {
-    const int t = cand_t[ci], bpw = cand_b[ci];
-    const int64_t tiles = static_cast<int64_t>(CeilDiv(nb, 2 * bpw)) * CeilDiv(m, t);
-    for (int cl = 1; cl <= 8; cl *= 2) {
-      if (cl > kt) break;
-      const int64_t ctas = tiles * cl;
-      const double active = static_cast<double>(std::min<int64_t>(ctas, info.sm_count));
-      const double waves = std::ceil(static_cast<double>(ctas) / info.sm_count);
-      const double tensor = 2.0 * (128.0 * bpw) * t * 64.0 / (4096.0 * 0.8);
-      const double weights = (2.0 * bpw * kTileBytes) / (1700.0 / active);  // ~1700 B/clk of HBM for the chip
-      const double acts = (t * 128.0) / (5000.0 / active);                    // ~5000 B/clk of L2 for the chip
-      const double per_tile = std::max(tensor, std::max(weights, acts)) + 120.0;
-      const double per_cta = std::ceil(static_cast<double>(kt) / cl) * per_tile + (cl > 1 ? 1500.0 : 300.0);
-      const double cost = waves * per_cta;
-      if (cost < best - 1e-9) {
-        best = cost;
-        best_c.tile = t;
-        best_c.bands = bpw;
-        best_c.cluster = cl;
-      }
-    }
-  }
-  return best_c;
+  const int64_t tiles = static_cast<int64_t>(CeilDiv(nb, 2 * c.bands)) * CeilDiv(m, c.tile);
+  while (c.cluster < 8 && tiles * c.cluster * 2 <= info.sm_count * 3 / 2 && 2 * c.cluster * 4 <= kt) c.cluster *= 2;
+  return c;
 }
 
 template <int T, int BPW>
@@ -804,8 +821,9 @@ cudaError_t LaunchWgmma(const Runtime& rt, const GemmArgs& a, const GemmConfig& 
   return cudaLaunchKernelEx(&cfg, WgmmaKernel<T, BPW>, map, a, sh);
 }
 
-template <int MT>
+template <int MT, int W, int S>
 cudaError_t LaunchDecode(const DeviceInfo& info, const GemmArgs& a, const GemmConfig& c, cudaStream_t stream) {
+  constexpr int kDecodeWarps = W;
   DecodeShape sh;
   sh.np = CeilDiv(a.n, 64) * 64;
   sh.kp = CeilDiv(a.k, 64) * 64;
@@ -818,7 +836,7 @@ cudaError_t LaunchDecode(const DeviceInfo& info, const GemmArgs& a, const GemmCo
   cudaLaunchConfig_t cfg = {};
   cfg.gridDim = dim3(static_cast<unsigned>(CeilDiv(sh.nb, c.bands) * c.cluster), static_cast<unsigned>(CeilDiv(a.m, MT)), 1);
   cfg.blockDim = dim3(kDecodeWarps * 32, 1, 1);
-  cfg.dynamicSmemBytes = DecodeSmemBytes();
+  cfg.dynamicSmemBytes = DecodeSmemBytes(W, S);
   cfg.stream = stream;
   cudaLaunchAttribute attr[1];
   if (info.cc_major >= 9) {
@@ -829,7 +847,7 @@ cudaError_t LaunchDecode(const DeviceInfo& info, const GemmArgs& a, const GemmCo
     cfg.attrs = attr;
     cfg.numAttrs = 1;
   }
-  return cudaLaunchKernelEx(&cfg, DecodeKernel<MT>, a, sh);
+  return cudaLaunchKernelEx(&cfg, DecodeKernel<MT, W, S>, a, sh);
 }
 
 }  // namespace
@@ -864,9 +882,10 @@ bool ConfigSupported(const DeviceInfo& info, const GemmConfig& c, int64_t m, int
   const int kt = CeilDiv(k, 64);
   if (c.kind == KernelKind::kDecode) {
     if (c.tile != 8 && c.tile != 16 && c.tile != 32) return false;
-    if (c.bands < 1 || c.bands > kDecodeWarps || kDecodeWarps % c.bands != 0) return false;
+    if (DecodeVariant(c.warps, c.stages) < 0) return false;
+    if (c.bands < 1 || c.bands > c.warps || c.warps % c.bands != 0) return false;
     if (info.cc_major < 9 && c.cluster != 1) return false;
-    if (c.cluster > 1 && c.cluster * (kDecodeWarps / c.bands) > kt) return false;
+    if (c.cluster > 1 && c.cluster * (c.warps / c.bands) > kt) return false;
     return CeilDiv(m, c.tile) <= 65535;
   }
   if (!info.has_wgmma || !x_aligned16 || (k % 8) != 0) return false;
@@ -892,9 +911,18 @@ cudaError_t RunGemm(const DeviceInfo& info, const GemmArgs& a, const GemmConfig&
     if (c.tile == 128) return LaunchWgmma<128, 2>(rt, a, c, stream);
     return LaunchWgmma<256, 1>(rt, a, c, stream);
   }
-  if (c.tile == 8) return LaunchDecode<8>(info, a, c, stream);
-  if (c.tile == 16) return LaunchDecode<16>(info, a, c, stream);
-  return LaunchDecode<32>(info, a, c, stream);
+  const int v = DecodeVariant(c.warps, c.stages);
+#define FP6_DECODE_CASE(MT)                                                     \
+  if (c.tile == MT) {                                                           \
+    if (v == 0) return LaunchDecode<MT, 8, 4>(info, a, c, stream);              \
+    if (v == 1) return LaunchDecode<MT, 4, 8>(info, a, c, stream);              \
+    return LaunchDecode<MT, 4, 6>(info, a, c, stream);                          \
+  }
+  FP6_DECODE_CASE(8)
+  FP6_DECODE_CASE(16)
+  FP6_DECODE_CASE(32)
+#undef FP6_DECODE_CASE
+  return cudaErrorInvalidValue;
 }
 
 cudaError_t Fp6Gemm(const DeviceInfo& info, const GemmArgs& a, cudaStream_t stream) {
@@ -913,6 +941,7 @@ cudaError_t DequantizeToHalf(const uint8_t* w, const uint16_t* scales, int n, in
 std::string DescribeConfig(const GemmConfig& c) {
   std::string s = c.kind == KernelKind::kDecode ? "decode" : "wgmma";
   s += " t" + std::to_string(c.tile) + " b" + std::to_string(c.bands) + " c" + std::to_string(c.cluster);
+  if (c.kind == KernelKind::kDecode) s += " w" + std::to_string(c.warps) + "s" + std::to_string(c.stages);
   return s;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the CUDA Fp6Linear GEMM and runs its checks and benchmark on the GPU machine, one step after another.
 # Run from the repository root:  CustomOps/cuda/run_gpu.sh [steps...]
-#   steps: build test sanitize bench bench-all explore   (default: build test sanitize bench)
+#   steps: build test sanitize bench bench-all explore ncu   (default: build test sanitize bench)
 # Logs and the report (gemm-<gpu>.md) go to $OUT (default /tmp/fp6-gpu-out); a short table is printed last.
 # ORT headers: $ORT_HEADERS_DIR, else ./.ortheaders (copied from the npm package by the developer), else the npm cache.
 set -uo pipefail
@@ -49,6 +49,15 @@ for step in "${steps[@]}"; do
     sanitize)
       timeout 240 compute-sanitizer --tool memcheck --error-exitcode 3 "$build/fp6_gemm_test" --quick > "$out/sanitize.log" 2>&1
       note "compute-sanitizer memcheck (--quick): rc=$? $(grep -E 'ERROR SUMMARY' "$out/sanitize.log" | tail -1) $(grep -E 'passed' "$out/sanitize.log" | tail -1)"
+      ;;
+    ncu)
+      sections=(--section SpeedOfLight --section MemoryWorkloadAnalysis --section WarpStateStats
+                --section SchedulerStats --section Occupancy --section LaunchStats --section ComputeWorkloadAnalysis)
+      { timeout 150 ncu --clock-control none -k regex:DecodeKernel -c 1 "${sections[@]}" \
+          "$build/fp6_gemm_bench" --shape=8192,28672 --ms=1 --md=/tmp/ncu1.md
+        timeout 150 ncu --clock-control none -k regex:WgmmaKernel -c 1 "${sections[@]}" \
+          "$build/fp6_gemm_bench" --shape=57344,8192 --ms=1024 --md=/tmp/ncu2.md; } > "$out/ncu.txt" 2>&1
+      note "ncu: rc=$? $(grep -E 'DRAM Throughput|Compute \(SM\) Throughput' "$out/ncu.txt" | tr -s ' ' | tr '\n' ';')"
       ;;
     bench|bench-all|explore)
       args=()

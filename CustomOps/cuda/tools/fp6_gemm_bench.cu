@@ -140,6 +140,7 @@ std::string Fmt(const char* f, double v) {
 
 int main(int argc, char** argv) {
   bool all = false, explore = false;
+  Shape custom{"custom", 0, 0};
   std::string md;
   std::vector<int64_t> ms = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
   for (int i = 1; i < argc; ++i) {
@@ -147,6 +148,10 @@ int main(int argc, char** argv) {
     if (a == "--all") all = true;
     else if (a == "--explore") explore = true;
     else if (a.rfind("--md=", 0) == 0) md = a.substr(5);
+    else if (a.rfind("--shape=", 0) == 0) {
+      custom.n = std::atoi(a.c_str() + 8);
+      custom.k = std::atoi(a.c_str() + a.find(',') + 1);
+    }
     else if (a.rfind("--ms=", 0) == 0) {
       ms.clear();
       for (size_t p = 5; p < a.size();) {
@@ -178,6 +183,7 @@ int main(int argc, char** argv) {
   CUDA_OK(cudaMalloc(&diff, 8));
 
   std::vector<Shape> shapes(std::begin(kCore), std::end(kCore));
+  if (custom.n > 0) shapes = {custom};
   const size_t core_count = shapes.size();
   if (all) shapes.insert(shapes.end(), std::begin(kExtra), std::end(kExtra));
 
@@ -255,19 +261,24 @@ int main(int argc, char** argv) {
 
       if (explore && si < core_count && (m == 1 || m == 16 || m == 32 || m == 64 || m == 256 || m == 1024)) {
         std::vector<fp6::cuda::GemmConfig> cands;
+        const int variants[3][2] = {{8, 4}, {4, 8}, {4, 6}};
         for (int t : {8, 16, 32})
-          for (int b : {1, 2, 4})
-            for (int c = 1; c <= 8; c *= 2) {
+          for (const auto& v : variants)
+            for (int c = 1; c <= 4; c *= 2) {
               fp6::cuda::GemmConfig g;
               g.kind = fp6::cuda::KernelKind::kDecode;
               g.tile = t;
-              g.bands = b;
+              g.bands = 1;
+              g.warps = v[0];
+              g.stages = v[1];
               g.cluster = c;
-              if (m <= 64 && (t >= m || t == 32) && fp6::cuda::ConfigSupported(info, g, m, s.n, s.k, true)) cands.push_back(g);
+              if (m <= 64 && (t >= m || t == 32) && (t <= 2 * m || t == 8) &&
+                  fp6::cuda::ConfigSupported(info, g, m, s.n, s.k, true))
+                cands.push_back(g);
             }
         const int wt[3][2] = {{64, 2}, {128, 2}, {256, 1}};
         for (const auto& tb : wt)
-          for (int c = 1; c <= 8; c *= 2) {
+          for (int c = 1; c <= 4; c *= 2) {
             fp6::cuda::GemmConfig g;
             g.kind = fp6::cuda::KernelKind::kWgmma;
             g.tile = tb[0];
