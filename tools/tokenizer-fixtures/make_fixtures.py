@@ -82,6 +82,12 @@ def llama_variants(tokenizers):
     cfg["normalizer"] = None
     cfg["pre_tokenizer"] = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": False}
     out["mistral-style"] = (Tokenizer.from_str(json.dumps(cfg)), "llama2")
+
+    cfg = json.loads(json.dumps(base_json))
+    cfg["normalizer"] = None
+    cfg["pre_tokenizer"] = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True}
+    cfg["decoder"] = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True}
+    out["metaspace-always"] = (Tokenizer.from_str(json.dumps(cfg)), "llama2")
     return out
 
 
@@ -303,8 +309,9 @@ def run_templates():
                 case.update(render_case(compile_fn, source, variables))
                 cases.append(case)
     probes = json.load(open(os.path.join(folder, "probes.json"), encoding="utf-8"))
-    probe_variables = {"messages": [SYSTEM, USER1, ASSISTANT1], "none_value": None, "bos_token": "<s>",
-                       "eos_token": "</s>", "add_generation_prompt": True}
+    probe_variables = {"messages": [SYSTEM, USER1, {"role": "assistant", "content": ""}], "none_value": None, "bos_token": "<s>",
+                       "eos_token": "</s>", "add_generation_prompt": True, "x": 0,
+                       "tools": [{"name": "f", "d": "\u00b0C \"q\"", "p": {"x": [1, 2.5, None, True], "e": {}, "l": []}}]}
     for name, source in probes.items():
         case = {"template": "probe:" + name, "source": source, "variables": probe_variables}
         case.update(render_case(compile_fn, source, probe_variables))

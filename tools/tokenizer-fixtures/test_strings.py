@@ -47,7 +47,8 @@ BASE = [
     "<|endoftext|>", "text<|endoftext|>more", "<|endoftext|> spaced", "<|im_start|>user\nhi<|im_end|>\n",
     "<|im_start|>", "<|im_start", "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>",
     "[INST] hi [/INST]", "<|user|>\nquestion", "x <mask> y", "a<mask>b", "a [SEP] b", "a[SEP]   b", "wxyz alone",
-    "inside awxyzb word", "wxyz", "\u0133k and \u0133k",
+    "inside awxyzb word", "wxyz", "\u0133k and \u0133k", "x<mask>", "<mask>", "  <mask>", "[SEP]", "[SEP]\n\nx",
+    "wxyz.", "(wxyz)", "_wxyz", "wxyz_", "w\u00e9 wxyz", "<|user|><|user|>", "<s> <s>", "a <mask><mask> b",
     # long inputs
     "a" * 300, "ab" * 150, "  " * 40 + "x", "word " * 60,
     ("It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want "

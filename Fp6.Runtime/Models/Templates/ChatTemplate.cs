@@ -42,7 +42,11 @@ public sealed class ChatTemplate
     public bool IsFallback { get; private init; }
 
     /// <summary>Where <c>strftime_now</c> reads the time (the local clock unless a test fixes it).</summary>
-    internal Func<DateTime> Clock { get; init; } = () => DateTime.Now;
+    internal Func<DateTime> Clock { get; private init; } = () => DateTime.Now;
+
+    /// <summary>A copy of this template whose <c>strftime_now</c> reads <paramref name="clock"/> (for tests).</summary>
+    internal ChatTemplate WithClock(Func<DateTime> clock) =>
+        new(Source, BosToken, EosToken) { Clock = clock, IsFallback = IsFallback };
 
     /// <summary>Parses <paramref name="source"/>.</summary>
     /// <exception cref="ChatTemplateException">Syntax error or unsupported construct; the message says what and where.</exception>

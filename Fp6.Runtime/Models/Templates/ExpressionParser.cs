@@ -74,7 +74,7 @@ internal sealed class ExpressionParser(List<Token> tokens, string source)
         {
             items.Add(ParseExpression(allowConditional: true));
         }
-        return new ListExpr(items, offset);
+        return new ListExpr(items, offset, IsTuple: true);
     }
 
     /// <summary>A full expression; <paramref name="allowConditional"/> is false where a following "if" belongs to the statement.</summary>
@@ -249,7 +249,7 @@ internal sealed class ExpressionParser(List<Token> tokens, string source)
             case TokenKind.Operator when token.Text == "(":
                 if (TryAccept(")"))
                 {
-                    return new ListExpr([], token.Offset);
+                    return new ListExpr([], token.Offset, IsTuple: true);
                 }
                 Expr inner = ParseTupleOrExpression();
                 Expect(")");

@@ -242,7 +242,9 @@ internal sealed class TemplateRenderer
             case LiteralExpr literal:
                 return literal.Value;
             case ListExpr list:
-                return list.Items.Select(item => Evaluate(item, scope)).ToList();
+                List<object?> items = list.IsTuple ? new TupleValue() : new List<object?>();
+                items.AddRange(list.Items.Select(item => Evaluate(item, scope)));
+                return items;
             case DictExpr dictionary:
                 var result = new Dictionary<string, object?>(StringComparer.Ordinal);
                 foreach ((Expr key, Expr value) in dictionary.Entries)

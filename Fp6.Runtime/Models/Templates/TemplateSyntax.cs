@@ -33,8 +33,8 @@ internal abstract record Expr(int Offset);
 /// <summary>A constant: string, long, double, bool or null (none).</summary>
 internal sealed record LiteralExpr(object? Value, int Offset) : Expr(Offset);
 
-/// <summary><c>[a, b]</c> or a tuple <c>(a, b)</c> (both become lists).</summary>
-internal sealed record ListExpr(IReadOnlyList<Expr> Items, int Offset) : Expr(Offset);
+/// <summary><c>[a, b]</c>, or a tuple <c>(a, b)</c> when <paramref name="IsTuple"/> (a list that prints with parentheses).</summary>
+internal sealed record ListExpr(IReadOnlyList<Expr> Items, int Offset, bool IsTuple = false) : Expr(Offset);
 
 /// <summary><c>{key: value, …}</c></summary>
 internal sealed record DictExpr(IReadOnlyList<(Expr Key, Expr Value)> Entries, int Offset) : Expr(Offset);

@@ -18,6 +18,9 @@ internal sealed class Undefined(string message)
     internal ChatTemplateException Error() => new(Message);
 }
 
+/// <summary>A tuple: a list that Python prints in parentheses.</summary>
+internal sealed class TupleValue : List<object?>;
+
 /// <summary>The mutable object <c>namespace(...)</c> makes: the one thing a loop body can change for code after the loop.</summary>
 internal sealed class Namespace
 {
@@ -191,6 +194,8 @@ internal static class TemplateValues
             case long l: return l.ToString(CultureInfo.InvariantCulture);
             case double d: return FormatFloat(d);
             case string s: return QuoteString(s);
+            case TupleValue tuple:
+                return tuple.Count == 1 ? "(" + Repr(tuple[0]) + ",)" : "(" + string.Join(", ", tuple.Select(Repr)) + ")";
             case IList list:
                 var items = new List<string>(list.Count);
                 foreach (object? item in list)

@@ -125,13 +125,15 @@ internal sealed class BpeModel
         var symbols = new List<int>(word.Length);
         int pendingUnknown = -1;
         Span<byte> utf8 = stackalloc byte[4];
+        // Look characters up by span: no string per character (Llama 2 words can be whole paragraphs).
+        var lookup = _vocabulary.GetAlternateLookup<ReadOnlySpan<char>>();
         for (int i = 0; i < word.Length;)
         {
             int charLength = char.IsHighSurrogate(word[i]) && i + 1 < word.Length && char.IsLowSurrogate(word[i + 1]) ? 2 : 1;
-            string character = word.Substring(i, charLength);
+            ReadOnlySpan<char> character = word.AsSpan(i, charLength);
             i += charLength;
 
-            if (_vocabulary.TryGetValue(character, out int id))
+            if (lookup.TryGetValue(character, out int id))
             {
                 FlushUnknown(ref pendingUnknown, symbols);
                 symbols.Add(id);

@@ -13,8 +13,15 @@ namespace Fp6.Runtime.Models.Tokenization;
 /// </remarks>
 public sealed class StreamingDetokenizer
 {
-    /// <summary>A UTF-8 character has at most 4 bytes, so it spans at most 4 tokens; beyond that a U+FFFD is real.</summary>
-    private const int MaxHeldTokens = 4;
+    /// <summary>
+    /// An unfinished UTF-8 character is at most 3 bytes, which decode to at most 3 replacement characters (one per
+    /// byte with SentencePiece byte fallback, one in all with byte-level decoding). More than that at the end of the
+    /// text are real invalid bytes, released rather than held.
+    /// </summary>
+    private const int MaxHeldReplacements = 3;
+
+    /// <summary>However the text looks, nothing is held for more tokens than this (bounds the wait on invalid output).</summary>
+    private const int MaxHeldTokens = 8;
 
     private readonly Tokenizer _tokenizer;
     private readonly bool _skipSpecialTokens;
@@ -55,14 +62,37 @@ public sealed class StreamingDetokenizer
         string prefixText = _tokenizer.Decode(span[_prefixOffset.._readOffset], _skipSpecialTokens);
         string fullText = _tokenizer.Decode(span[_prefixOffset..], _skipSpecialTokens);
 
-        bool endsInsideCharacter = fullText.EndsWith('\uFFFD') && _ids.Count - _readOffset < MaxHeldTokens;
-        if (fullText.Length <= prefixText.Length || (endsInsideCharacter && !force))
+        // Byte fallback replaces a whole run of byte tokens when any of it is invalid, so while a character is
+        // unfinished even the already emitted one before it can read as U+FFFD: the window text then no longer
+        // starts with the emitted text, which is also a sign to wait.
+        bool consistent = fullText.StartsWith(prefixText, StringComparison.Ordinal);
+        int trailingReplacements = 0;
+        for (int i = fullText.Length - 1; i >= (consistent ? prefixText.Length : 0) && fullText[i] == '\uFFFD'; i--)
+        {
+            trailingReplacements++;
+        }
+        bool endsInsideCharacter = trailingReplacements > 0
+            && (!consistent || trailingReplacements <= MaxHeldReplacements)
+            && _ids.Count - _readOffset <= MaxHeldTokens;
+        if (!force && (endsInsideCharacter || (consistent && fullText.Length <= prefixText.Length)))
         {
             return "";
         }
+
         _prefixOffset = _readOffset;
         _readOffset = _ids.Count;
         // The window's text starts with the text already emitted for its older tokens; only the rest is new.
-        return fullText[prefixText.Length..];
+        int common = consistent ? prefixText.Length : CommonPrefixLength(prefixText, fullText);
+        return fullText[common..];
+    }
+
+    private static int CommonPrefixLength(string a, string b)
+    {
+        int length = 0;
+        while (length < a.Length && length < b.Length && a[length] == b[length])
+        {
+            length++;
+        }
+        return length;
     }
 }

@@ -7,9 +7,9 @@ public sealed class TokenizerFormatException : FormatException
     public TokenizerFormatException(string source, string problem, Exception? innerException = null)
         : base($"{source}: {problem}", innerException)
     {
-        Source = source;
+        SourceFile = source;
     }
 
     /// <summary>The file (or description) the problem was found in.</summary>
-    public new string Source { get; }
+    public string SourceFile { get; }
 }

@@ -14,6 +14,7 @@ public sealed class TokenizerParityTests
     [DataRow("llama2-added")]
     [DataRow("llama2-metaspace-split")]
     [DataRow("mistral-style")]
+    [DataRow("metaspace-always")]
     [DataRow("gpt2")]
     [DataRow("llama3-style")]
     [DataRow("qwen2-style")]
@@ -51,6 +52,7 @@ public sealed class TokenizerParityTests
     [DataRow("llama2")]
     [DataRow("mistral-style")]
     [DataRow("llama2-metaspace-split")]
+    [DataRow("metaspace-always")]
     [DataRow("gpt2")]
     [DataRow("qwen2-style")]
     public void Broken_byte_sequences_decode_like_the_reference(string variant)
