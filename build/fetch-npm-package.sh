@@ -12,8 +12,9 @@ if [ -d "$dir/package" ]; then
   echo "$dir/package"
   exit 0
 fi
-mkdir -p "$cache"
-exec 9>"$cache/.lock-$name-$version"
+mkdir -p "$cache" "$(dirname "$dir")"
+# Scoped names (@scope/name) contain a slash: the lock file name must not.
+exec 9>"$cache/.lock-${name//\//_}-$version"
 flock 9
 if [ ! -d "$dir/package" ]; then
   tmp=$(mktemp -d "$cache/.tmp-XXXXXX")
