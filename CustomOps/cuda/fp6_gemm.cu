@@ -45,7 +45,7 @@ namespace {
 constexpr int kTileBytes = 3072;     // one band x one 64-wide k-tile: 1 KiB of 2-bit + 2 KiB of 4-bit words
 constexpr int kSeg2TileBytes = 1024;
 constexpr int kSeg4TileBytes = 2048;
-constexpr int kDecodeMaxWarps = 8;
+constexpr int kDecodeMaxWarps = 16;
 constexpr int kDecodeRowStride = 68;  // floats per (token) row of the reduction buffer: 64 rows + 4 (no conflicts)
 constexpr int kWgThreads = 256;       // two warpgroups; thread 0 also issues the copies
 
@@ -297,7 +297,7 @@ struct ActivationRows {
 };
 
 template <int MT, int kDecodeWarps, int kDecodeStages>
-__global__ void __launch_bounds__(kDecodeWarps * 32, (MT <= 16 ? 8 / kDecodeWarps * 2 : 8 / kDecodeWarps))
+__global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (MT <= 16 ? 16 / kDecodeWarps : 8 / kDecodeWarps)))
     DecodeKernel(const GemmArgs a, const DecodeShape sh) {
   extern __shared__ __align__(1024) uint8_t smem_raw[];
   uint8_t* smem = smem_raw;
@@ -387,8 +387,10 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (MT <= 16 ? 8 / kDecodeWarp
     }
     __syncwarp();
 #if FP6_SM90
+    // The lanes' reads of this stage are complete (their values are in registers and __syncwarp orders them), so
+    // lane 0 refills it at once. No proxy fence: it compiles to MEMBAR.ALL.CTA, which would first wait for this
+    // lane's outstanding activation loads of the next tile.
     if (lane == 0 && i + kDecodeStages < nkt) {
-      FenceProxyAsync();
       const int j = i + kDecodeStages;
       MbarArriveExpectTx(&bars[st], kTileBytes);
       BulkCopy(ring + st * kTileBytes, seg2 + static_cast<int64_t>(kt0 + j) * kSeg2TileBytes, kSeg2TileBytes, &bars[st],
@@ -697,16 +699,16 @@ struct Runtime {
   cudaError_t init_error = cudaSuccess;
   DeviceInfo info;
   EncodeTiledFn encode = nullptr;
-  int decode_ctas_per_sm[3][3] = {};  // [MT = 8, 16, 32][variant]
+  int decode_ctas_per_sm[3][4] = {};  // [MT = 8, 16, 32][variant]
 };
 Runtime g_runtime[16];
 
 constexpr int DecodeSmemBytes(int warps, int stages) { return warps * stages * (kTileBytes + 8); }
 
 // The decode variants compiled: {warps per CTA, stages per warp}.
-constexpr int kDecodeVariants[3][2] = {{8, 4}, {4, 8}, {4, 6}};
+constexpr int kDecodeVariants[4][2] = {{8, 4}, {4, 8}, {4, 6}, {16, 3}};
 int DecodeVariant(int warps, int stages) {
-  for (int v = 0; v < 3; ++v)
+  for (int v = 0; v < 4; ++v)
     if (kDecodeVariants[v][0] == warps && kDecodeVariants[v][1] == stages) return v;
   return -1;
 }
@@ -728,7 +730,7 @@ cudaError_t PrepareWgmma() {
 
 cudaError_t InitRuntime(int device, Runtime& rt, const DeviceInfo& info) {
   cudaError_t e = cudaSuccess;
-  int(&c)[3][3] = rt.decode_ctas_per_sm;
+  int(&c)[3][4] = rt.decode_ctas_per_sm;
   if ((e = PrepareDecode<8, 8, 4>(&c[0][0])) != cudaSuccess) return e;
   if ((e = PrepareDecode<8, 4, 8>(&c[0][1])) != cudaSuccess) return e;
   if ((e = PrepareDecode<8, 4, 6>(&c[0][2])) != cudaSuccess) return e;
@@ -738,6 +740,9 @@ cudaError_t InitRuntime(int device, Runtime& rt, const DeviceInfo& info) {
   if ((e = PrepareDecode<32, 8, 4>(&c[2][0])) != cudaSuccess) return e;
   if ((e = PrepareDecode<32, 4, 8>(&c[2][1])) != cudaSuccess) return e;
   if ((e = PrepareDecode<32, 4, 6>(&c[2][2])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<8, 16, 3>(&c[0][3])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<16, 16, 3>(&c[1][3])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<32, 16, 3>(&c[2][3])) != cudaSuccess) return e;
   if (info.has_wgmma) {
     if ((e = PrepareWgmma<64, 2>()) != cudaSuccess) return e;
     if ((e = PrepareWgmma<128, 2>()) != cudaSuccess) return e;
@@ -767,12 +772,17 @@ GemmConfig PlanDecode(const DeviceInfo& info, int64_t m, int n, int k) {
   c.warps = 8;
   c.stages = 4;
   c.cluster = 1;
-  if (info.cc_major < 9) return c;
-  // Split K across a cluster while that still leaves at most one CTA per SM and >= 4 k-tiles per warp: measured on
-  // H200 (docs/cuda-kernel.md), a second CTA per SM adds no bandwidth and the cluster reduction costs ~1 k-tile.
   const int nb = CeilDiv(n, 64), kt = CeilDiv(k, 64);
   const int64_t tiles = static_cast<int64_t>(nb) * CeilDiv(m, c.tile);
-  while (c.cluster < 8 && tiles * c.cluster * 2 <= info.sm_count && 2 * c.cluster * c.warps * 4 <= kt) c.cluster *= 2;
+  if (info.cc_major < 9) return c;
+  // Measured (docs/cuda-kernel.md): split K across a cluster while the CTAs still fit one per SM and each warp keeps
+  // >= 4 k-tiles (a second CTA per SM through a larger cluster costs more in reduction than it gains); then, since
+  // the kernel is latency-bound at 8 warps per SM, use 16 warps per CTA where K is long enough.
+  while (c.cluster < 8 && tiles * c.cluster * 2 <= info.sm_count && kt / (c.cluster * 2 * 8) >= 4) c.cluster *= 2;
+  if (c.tile <= 16 && tiles * c.cluster <= info.sm_count && kt / (c.cluster * 16) >= 4) {
+    c.warps = 16;
+    c.stages = 3;
+  }
   return c;
 }
 
@@ -782,10 +792,13 @@ GemmConfig PlanWgmma(const DeviceInfo& info, int64_t m, int n, int k) {
   c.tile = m <= 64 ? 64 : (m <= 128 ? 128 : 256);
   c.bands = c.tile == 256 ? 1 : 2;
   c.cluster = 1;
-  // Split K across a cluster while that still leaves the machine under ~1.5 waves of CTAs (one CTA per SM).
+  // Measured: the cluster reduction is expensive, and a second wave of CTAs too. Split K only while all CTAs fit in
+  // one wave (one CTA per SM) and each split keeps >= 16 k-tiles (>= 32 with 256-token tiles, whose partial sums are
+  // four times larger).
   const int nb = CeilDiv(n, 64), kt = CeilDiv(k, 64);
   const int64_t tiles = static_cast<int64_t>(CeilDiv(nb, 2 * c.bands)) * CeilDiv(m, c.tile);
-  while (c.cluster < 8 && tiles * c.cluster * 2 <= info.sm_count * 3 / 2 && 2 * c.cluster * 4 <= kt) c.cluster *= 2;
+  const int min_tiles = c.tile == 256 ? 32 : 16;
+  while (c.cluster < 8 && tiles * c.cluster * 2 <= info.sm_count && kt / (c.cluster * 2) >= min_tiles) c.cluster *= 2;
   return c;
 }
 
@@ -895,7 +908,8 @@ bool ConfigSupported(const DeviceInfo& info, const GemmConfig& c, int64_t m, int
 }
 
 GemmConfig PlanGemm(const DeviceInfo& info, int64_t m, int n, int k, bool x_aligned16) {
-  if (m > 32) {
+  // Up to 32 tokens the mma.sync kernel; up to 64 it still wins for narrow layers (<= 128 bands), measured.
+  if (m > 64 || (m > 32 && CeilDiv(n, 64) > 128)) {
     GemmConfig w = PlanWgmma(info, m, n, k);
     if (ConfigSupported(info, w, m, n, k, x_aligned16)) return w;
   }
@@ -916,7 +930,8 @@ cudaError_t RunGemm(const DeviceInfo& info, const GemmArgs& a, const GemmConfig&
   if (c.tile == MT) {                                                           \
     if (v == 0) return LaunchDecode<MT, 8, 4>(info, a, c, stream);              \
     if (v == 1) return LaunchDecode<MT, 4, 8>(info, a, c, stream);              \
-    return LaunchDecode<MT, 4, 6>(info, a, c, stream);                          \
+    if (v == 2) return LaunchDecode<MT, 4, 6>(info, a, c, stream);              \
+    return LaunchDecode<MT, 16, 3>(info, a, c, stream);                         \
   }
   FP6_DECODE_CASE(8)
   FP6_DECODE_CASE(16)

@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
 
       if (explore && si < core_count && (m == 1 || m == 16 || m == 32 || m == 64 || m == 256 || m == 1024)) {
         std::vector<fp6::cuda::GemmConfig> cands;
-        const int variants[3][2] = {{8, 4}, {4, 8}, {4, 6}};
+        const int variants[3][2] = {{8, 4}, {4, 6}, {16, 3}};
         for (int t : {8, 16, 32})
           for (const auto& v : variants)
             for (int c = 1; c <= 4; c *= 2) {
