@@ -296,9 +296,11 @@ struct ActivationRows {
   }
 };
 
-template <int MT, int kDecodeWarps, int kDecodeStages>
+template <int MT, int kDecodeWarps, int kDecodeStages, bool kBulkCopy>
 __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (MT <= 16 ? 16 / kDecodeWarps : 8 / kDecodeWarps)))
     DecodeKernel(const GemmArgs a, const DecodeShape sh) {
+  // sm_90: weights by bulk copy (lane 0, mbarrier) or by cp.async (all lanes); sm_80: cp.async.
+  constexpr bool kTma = kBulkCopy && (FP6_SM90 == 1);
   extern __shared__ __align__(1024) uint8_t smem_raw[];
   uint8_t* smem = smem_raw;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
@@ -317,21 +319,15 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
   const uint8_t* seg2 = a.w + static_cast<int64_t>(band) * sh.kt * kSeg2TileBytes;
   const uint8_t* seg4 = a.w + static_cast<int64_t>(sh.np) * sh.kp / 4 + static_cast<int64_t>(band) * sh.kt * kSeg4TileBytes;
 
-#if FP6_SM90
-  const uint64_t policy = EvictFirstPolicy();
-  if (lane == 0) {
-    for (int d = 0; d < kDecodeStages; ++d) MbarInit(&bars[d], 1);
-    FenceBarrierInit();
-    for (int i = 0; i < kDecodeStages && i < nkt; ++i) {
-      MbarArriveExpectTx(&bars[i], kTileBytes);
-      BulkCopy(ring + i * kTileBytes, seg2 + static_cast<int64_t>(kt0 + i) * kSeg2TileBytes, kSeg2TileBytes, &bars[i], policy);
-      BulkCopy(ring + i * kTileBytes + kSeg2TileBytes, seg4 + static_cast<int64_t>(kt0 + i) * kSeg4TileBytes,
-               kSeg4TileBytes, &bars[i], policy);
-    }
-  }
-  __syncwarp();
-#else
-  auto issue = [&](int i) {
+  const uint64_t policy = kTma ? EvictFirstPolicy() : 0;
+  auto issue_bulk = [&](int i, int st) {
+    MbarArriveExpectTx(&bars[st], kTileBytes);
+    BulkCopy(ring + st * kTileBytes, seg2 + static_cast<int64_t>(kt0 + i) * kSeg2TileBytes, kSeg2TileBytes, &bars[st],
+             policy);
+    BulkCopy(ring + st * kTileBytes + kSeg2TileBytes, seg4 + static_cast<int64_t>(kt0 + i) * kSeg4TileBytes,
+             kSeg4TileBytes, &bars[st], policy);
+  };
+  auto issue_cp = [&](int i) {
     if (i < nkt) {
       uint8_t* dst = ring + (i % kDecodeStages) * kTileBytes;
       const uint8_t* s2 = seg2 + static_cast<int64_t>(kt0 + i) * kSeg2TileBytes;
@@ -344,8 +340,16 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
     }
     CpAsyncCommit();
   };
-  for (int i = 0; i < kDecodeStages - 1; ++i) issue(i);
-#endif
+  if constexpr (kTma) {
+    if (lane == 0) {
+      for (int d = 0; d < kDecodeStages; ++d) MbarInit(&bars[d], 1);
+      FenceBarrierInit();
+      for (int i = 0; i < kDecodeStages && i < nkt; ++i) issue_bulk(i, i);
+    }
+    __syncwarp();
+  } else {
+    for (int i = 0; i < kDecodeStages - 1; ++i) issue_cp(i);
+  }
 
   float acc[4][MT / 8][4];
 #pragma unroll
@@ -364,13 +368,13 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
     const int st = i % kDecodeStages;
     uint32_t xn[4][MT / 8][2];
     if (i + 1 < nkt) xrows.Load(a, token0, kt0 + i + 1, lane, sh.x_vec, xn);
-#if FP6_SM90
-    MbarWait(&bars[st], (i / kDecodeStages) & 1);
-#else
-    issue(i + kDecodeStages - 1);
-    CpAsyncWait<kDecodeStages - 1>();
-    __syncwarp();
-#endif
+    if constexpr (kTma) {
+      MbarWait(&bars[st], (i / kDecodeStages) & 1);
+    } else {
+      issue_cp(i + kDecodeStages - 1);
+      CpAsyncWait<kDecodeStages - 1>();
+      __syncwarp();
+    }
     const uint32_t* words = reinterpret_cast<const uint32_t*>(ring + st * kTileBytes);
 #pragma unroll
     for (int s = 0; s < 4; ++s) {
@@ -386,19 +390,12 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
         for (int nt = 0; nt < MT / 8; ++nt) Mma16816(acc[t][nt], frag[t], xb[s][nt][0], xb[s][nt][1]);
     }
     __syncwarp();
-#if FP6_SM90
     // The lanes' reads of this stage are complete (their values are in registers and __syncwarp orders them), so
     // lane 0 refills it at once. No proxy fence: it compiles to MEMBAR.ALL.CTA, which would first wait for this
     // lane's outstanding activation loads of the next tile.
-    if (lane == 0 && i + kDecodeStages < nkt) {
-      const int j = i + kDecodeStages;
-      MbarArriveExpectTx(&bars[st], kTileBytes);
-      BulkCopy(ring + st * kTileBytes, seg2 + static_cast<int64_t>(kt0 + j) * kSeg2TileBytes, kSeg2TileBytes, &bars[st],
-               policy);
-      BulkCopy(ring + st * kTileBytes + kSeg2TileBytes, seg4 + static_cast<int64_t>(kt0 + j) * kSeg4TileBytes,
-               kSeg4TileBytes, &bars[st], policy);
+    if constexpr (kTma) {
+      if (lane == 0 && i + kDecodeStages < nkt) issue_bulk(i + kDecodeStages, st);
     }
-#endif
     if (i + 1 < nkt) {
 #pragma unroll
       for (int s = 0; s < 4; ++s)
@@ -409,9 +406,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
         }
     }
   }
-#if !FP6_SM90
-  CpAsyncWait<0>();
-#endif
+  if constexpr (!kTma) CpAsyncWait<0>();
 
   // ---- reduction: warps of the CTA (shared memory), then CTAs of the cluster (distributed shared memory) ----
   __syncthreads();  // every ring is drained; the buffer below reuses it
@@ -699,25 +694,26 @@ struct Runtime {
   cudaError_t init_error = cudaSuccess;
   DeviceInfo info;
   EncodeTiledFn encode = nullptr;
-  int decode_ctas_per_sm[3][4] = {};  // [MT = 8, 16, 32][variant]
+  int decode_ctas_per_sm[3][6] = {};  // [MT = 8, 16, 32][variant]
 };
 Runtime g_runtime[16];
 
 constexpr int DecodeSmemBytes(int warps, int stages) { return warps * stages * (kTileBytes + 8); }
 
-// The decode variants compiled: {warps per CTA, stages per warp}.
-constexpr int kDecodeVariants[4][2] = {{8, 4}, {4, 8}, {4, 6}, {16, 3}};
-int DecodeVariant(int warps, int stages) {
-  for (int v = 0; v < 4; ++v)
-    if (kDecodeVariants[v][0] == warps && kDecodeVariants[v][1] == stages) return v;
+// The decode variants compiled: {warps per CTA, stages per warp, weights by cp.async instead of bulk copies}.
+constexpr int kDecodeVariants[6][3] = {{8, 4, 0}, {4, 8, 0}, {4, 6, 0}, {16, 3, 0}, {8, 4, 1}, {16, 3, 1}};
+int DecodeVariant(int warps, int stages, bool cp_async) {
+  for (int v = 0; v < 6; ++v)
+    if (kDecodeVariants[v][0] == warps && kDecodeVariants[v][1] == stages && kDecodeVariants[v][2] == (cp_async ? 1 : 0))
+      return v;
   return -1;
 }
 
-template <int MT, int W, int S>
+template <int MT, int W, int S, bool B = true>
 cudaError_t PrepareDecode(int* ctas_per_sm) {
-  cudaError_t e = cudaFuncSetAttribute(DecodeKernel<MT, W, S>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+  cudaError_t e = cudaFuncSetAttribute(DecodeKernel<MT, W, S, B>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                        DecodeSmemBytes(W, S));
-  if (e == cudaSuccess) e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(ctas_per_sm, DecodeKernel<MT, W, S>, W * 32,
+  if (e == cudaSuccess) e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(ctas_per_sm, DecodeKernel<MT, W, S, B>, W * 32,
                                                                           DecodeSmemBytes(W, S));
   if (*ctas_per_sm < 1) *ctas_per_sm = 1;
   return e;
@@ -730,7 +726,7 @@ cudaError_t PrepareWgmma() {
 
 cudaError_t InitRuntime(int device, Runtime& rt, const DeviceInfo& info) {
   cudaError_t e = cudaSuccess;
-  int(&c)[3][4] = rt.decode_ctas_per_sm;
+  int(&c)[3][6] = rt.decode_ctas_per_sm;
   if ((e = PrepareDecode<8, 8, 4>(&c[0][0])) != cudaSuccess) return e;
   if ((e = PrepareDecode<8, 4, 8>(&c[0][1])) != cudaSuccess) return e;
   if ((e = PrepareDecode<8, 4, 6>(&c[0][2])) != cudaSuccess) return e;
@@ -743,6 +739,12 @@ cudaError_t InitRuntime(int device, Runtime& rt, const DeviceInfo& info) {
   if ((e = PrepareDecode<8, 16, 3>(&c[0][3])) != cudaSuccess) return e;
   if ((e = PrepareDecode<16, 16, 3>(&c[1][3])) != cudaSuccess) return e;
   if ((e = PrepareDecode<32, 16, 3>(&c[2][3])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<8, 8, 4, false>(&c[0][4])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<16, 8, 4, false>(&c[1][4])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<32, 8, 4, false>(&c[2][4])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<8, 16, 3, false>(&c[0][5])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<16, 16, 3, false>(&c[1][5])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<32, 16, 3, false>(&c[2][5])) != cudaSuccess) return e;
   if (info.has_wgmma) {
     if ((e = PrepareWgmma<64, 2>()) != cudaSuccess) return e;
     if ((e = PrepareWgmma<128, 2>()) != cudaSuccess) return e;
@@ -834,7 +836,7 @@ cudaError_t LaunchWgmma(const Runtime& rt, const GemmArgs& a, const GemmConfig& 
   return cudaLaunchKernelEx(&cfg, WgmmaKernel<T, BPW>, map, a, sh);
 }
 
-template <int MT, int W, int S>
+template <int MT, int W, int S, bool B>
 cudaError_t LaunchDecode(const DeviceInfo& info, const GemmArgs& a, const GemmConfig& c, cudaStream_t stream) {
   constexpr int kDecodeWarps = W;
   DecodeShape sh;
@@ -860,7 +862,7 @@ cudaError_t LaunchDecode(const DeviceInfo& info, const GemmArgs& a, const GemmCo
     cfg.attrs = attr;
     cfg.numAttrs = 1;
   }
-  return cudaLaunchKernelEx(&cfg, DecodeKernel<MT, W, S>, a, sh);
+  return cudaLaunchKernelEx(&cfg, DecodeKernel<MT, W, S, B>, a, sh);
 }
 
 }  // namespace
@@ -895,7 +897,7 @@ bool ConfigSupported(const DeviceInfo& info, const GemmConfig& c, int64_t m, int
   const int kt = CeilDiv(k, 64);
   if (c.kind == KernelKind::kDecode) {
     if (c.tile != 8 && c.tile != 16 && c.tile != 32) return false;
-    if (DecodeVariant(c.warps, c.stages) < 0) return false;
+    if (DecodeVariant(c.warps, c.stages, c.cp_async) < 0) return false;
     if (c.bands < 1 || c.bands > c.warps || c.warps % c.bands != 0) return false;
     if (info.cc_major < 9 && c.cluster != 1) return false;
     if (c.cluster > 1 && c.cluster * (c.warps / c.bands) > kt) return false;
@@ -925,13 +927,15 @@ cudaError_t RunGemm(const DeviceInfo& info, const GemmArgs& a, const GemmConfig&
     if (c.tile == 128) return LaunchWgmma<128, 2>(rt, a, c, stream);
     return LaunchWgmma<256, 1>(rt, a, c, stream);
   }
-  const int v = DecodeVariant(c.warps, c.stages);
+  const int v = DecodeVariant(c.warps, c.stages, c.cp_async);
 #define FP6_DECODE_CASE(MT)                                                     \
   if (c.tile == MT) {                                                           \
-    if (v == 0) return LaunchDecode<MT, 8, 4>(info, a, c, stream);              \
-    if (v == 1) return LaunchDecode<MT, 4, 8>(info, a, c, stream);              \
-    if (v == 2) return LaunchDecode<MT, 4, 6>(info, a, c, stream);              \
-    return LaunchDecode<MT, 16, 3>(info, a, c, stream);                         \
+    if (v == 0) return LaunchDecode<MT, 8, 4, true>(info, a, c, stream);        \
+    if (v == 1) return LaunchDecode<MT, 4, 8, true>(info, a, c, stream);        \
+    if (v == 2) return LaunchDecode<MT, 4, 6, true>(info, a, c, stream);        \
+    if (v == 3) return LaunchDecode<MT, 16, 3, true>(info, a, c, stream);       \
+    if (v == 4) return LaunchDecode<MT, 8, 4, false>(info, a, c, stream);       \
+    return LaunchDecode<MT, 16, 3, false>(info, a, c, stream);                  \
   }
   FP6_DECODE_CASE(8)
   FP6_DECODE_CASE(16)
@@ -956,7 +960,9 @@ cudaError_t DequantizeToHalf(const uint8_t* w, const uint16_t* scales, int n, in
 std::string DescribeConfig(const GemmConfig& c) {
   std::string s = c.kind == KernelKind::kDecode ? "decode" : "wgmma";
   s += " t" + std::to_string(c.tile) + " b" + std::to_string(c.bands) + " c" + std::to_string(c.cluster);
-  if (c.kind == KernelKind::kDecode) s += " w" + std::to_string(c.warps) + "s" + std::to_string(c.stages);
+  if (c.kind == KernelKind::kDecode) {
+    s += " w" + std::to_string(c.warps) + "s" + std::to_string(c.stages) + (c.cp_async ? " cpa" : "");
+  }
   return s;
 }
 

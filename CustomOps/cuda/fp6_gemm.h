@@ -33,7 +33,8 @@ struct GemmConfig {
   int bands = 1;    // decode: 64-row bands per CTA (1,2,4,8; the other warps split K); wgmma: bands per warpgroup (1,2)
   int cluster = 1;  // CTAs of one cluster that split K and reduce through distributed shared memory (1..8)
   int warps = 8;    // decode: warps per CTA (8 or 4)
-  int stages = 4;   // decode: shared-memory stages per warp (4 with 8 warps; 8 or 6 with 4 warps)
+  int stages = 4;   // decode: shared-memory stages per warp (4 with 8 warps; 8 or 6 with 4 warps; 3 with 16)
+  bool cp_async = false;  // decode on sm_90: weights by per-lane cp.async instead of bulk copies (sm_80 always)
 };
 
 struct DeviceInfo {

@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
 
       if (explore && si < core_count && (m == 1 || m == 16 || m == 32 || m == 64 || m == 256 || m == 1024)) {
         std::vector<fp6::cuda::GemmConfig> cands;
-        const int variants[3][2] = {{8, 4}, {4, 6}, {16, 3}};
+        const int variants[5][3] = {{8, 4, 0}, {4, 6, 0}, {16, 3, 0}, {8, 4, 1}, {16, 3, 1}};
         for (int t : {8, 16, 32})
           for (const auto& v : variants)
             for (int c = 1; c <= 4; c *= 2) {
@@ -271,6 +271,7 @@ int main(int argc, char** argv) {
               g.bands = 1;
               g.warps = v[0];
               g.stages = v[1];
+              g.cp_async = v[2] != 0;
               g.cluster = c;
               if (m <= 64 && (t >= m || t == 32) && (t <= 2 * m || t == 8) &&
                   fp6::cuda::ConfigSupported(info, g, m, s.n, s.k, true))

@@ -192,14 +192,15 @@ std::vector<GemmConfig> ConfigsFor(const fp6::cuda::DeviceInfo& info, const Prob
   const int tiles[3] = {8, 16, 32};
   const int bands[4] = {1, 2, 4, 8};
   int rot = static_cast<int>(p.m + p.n);
-  const int variants[4][2] = {{8, 4}, {4, 8}, {4, 6}, {16, 3}};
+  const int variants[6][3] = {{8, 4, 0}, {4, 8, 0}, {4, 6, 0}, {16, 3, 0}, {8, 4, 1}, {16, 3, 1}};
   for (int t : tiles) {
     for (int c = 1; c <= 8; c *= 2) {
       GemmConfig g;
       g.kind = KernelKind::kDecode;
       g.tile = t;
-      g.warps = variants[rot % 4][0];
-      g.stages = variants[rot % 4][1];
+      g.warps = variants[rot % 6][0];
+      g.stages = variants[rot % 6][1];
+      g.cp_async = variants[rot % 6][2] != 0;
       g.bands = bands[(rot++) % 4];
       if (g.bands > g.warps) g.bands = 1;
       g.cluster = c;
