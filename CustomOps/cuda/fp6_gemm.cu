@@ -496,16 +496,17 @@ __global__ void __launch_bounds__(kWgThreads, 1)
   const int kt1 = static_cast<int>(static_cast<int64_t>(sh.kt) * (cr + 1) / sh.cluster);
   const int nkt = kt1 - kt0;
 
+  int* released = reinterpret_cast<int*>(empty);  // per stage: how many of the 8 warps are done with it
   if (threadIdx.x == 0) {
     for (int d = 0; d < L::kStages; ++d) {
       MbarInit(&full[d], 1);
-      MbarInit(&empty[d], 8);
+      released[d] = 0;
     }
     FenceBarrierInit();
   }
   __syncthreads();
 
-  // Thread 0 is also the producer: it fills the ring ahead and refills a stage once all eight warps released it.
+  // No producer warp: thread 0 fills the ring, then the last of the eight warps to release a stage refills it.
   const uint64_t policy = EvictFirstPolicy();
   int valid = 0;
   for (int j = 0; j < 2 * BPW; ++j) valid += (band0 + j < sh.nb) ? 1 : 0;
@@ -547,17 +548,10 @@ __global__ void __launch_bounds__(kWgThreads, 1)
 #pragma unroll
         for (int e = 0; e < 4; ++e) frag[r][s][j][e] = 0u;
   const int shift = (wi & 1) * 4;  // block B of a 2-bit word pair
-  int next_fill = L::kStages;      // thread 0: the next k-tile to load
 
   // One k-tile: convert its 4 slices x BPW bands, issue all their wgmmas as one group, retire the previous group.
   auto tile = [&](int i, uint32_t (&fr)[4][BPW][4], uint32_t (&prev)[4][BPW][4]) {
     const int st = i % L::kStages;
-    if (threadIdx.x == 0) {
-      while (next_fill <= i && next_fill < nkt) {  // never wait on a tile nobody has asked for
-        MbarWait(&empty[next_fill % L::kStages], ((next_fill - L::kStages) / L::kStages) & 1);
-        produce(next_fill++);
-      }
-    }
     MbarWait(&full[st], (i / L::kStages) & 1);
     const uint8_t* wst = ws + st * L::kWTile;
     const uint32_t xaddr = SmemAddr(xs + st * L::kXTile);
@@ -580,11 +574,15 @@ __global__ void __launch_bounds__(kWgThreads, 1)
     WgmmaCommit();
     WgmmaWait<1>();  // the previous tile's group is done: its stage and its fragments are free
     (void)prev;
-    if (i > 0 && lane == 0) MbarArrive(&empty[(i - 1) % L::kStages]);
-    // Refill without blocking: the stage of tile next_fill - kStages, once all eight warps released it.
-    if (threadIdx.x == 0 && next_fill < nkt && next_fill - L::kStages < i &&
-        MbarTestWait(&empty[next_fill % L::kStages], ((next_fill - L::kStages) / L::kStages) & 1)) {
-      produce(next_fill++);
+    if (i > 0 && lane == 0) {
+      // This warp is done with tile i-1 (its wgmmas retired, its words read). The eighth warp to say so refills the
+      // stage with tile i-1+kStages at once, so the ring never loses its lead.
+      const int ps = (i - 1) % L::kStages;
+      __threadfence_block();
+      if (atomicAdd(&released[ps], 1) == 7) {
+        released[ps] = 0;
+        if (i - 1 + L::kStages < nkt) produce(i - 1 + L::kStages);
+      }
     }
   };
   // Unrolled by two with no conditional inside, so that on every path the fragments being overwritten belong to a
@@ -774,16 +772,39 @@ GemmConfig PlanDecode(const DeviceInfo& info, int64_t m, int n, int k) {
   c.warps = 8;
   c.stages = 4;
   c.cluster = 1;
+  if (info.cc_major < 9) return c;
+  // Cost model fitted to the H100/H200 sweeps (docs/cuda-kernel.md): time ~ waves x k-tiles per CTA x CTAs sharing
+  // an SM, plus ~6 k-tiles per cluster doubling (the DSMEM reduction) and a little per wave. Candidates: 8 warps with
+  // cp.async (2 CTAs/SM), 4 warps x 6 bulk-copy stages (3 CTAs/SM: fills wide layers in fewer waves), 16 warps with
+  // cp.async (1 CTA/SM, twice the warps to hide latency; not with 32-token tiles, which would spill).
   const int nb = CeilDiv(n, 64), kt = CeilDiv(k, 64);
   const int64_t tiles = static_cast<int64_t>(nb) * CeilDiv(m, c.tile);
-  if (info.cc_major < 9) return c;
-  // Measured (docs/cuda-kernel.md): split K across a cluster while the CTAs still fit one per SM and each warp keeps
-  // >= 4 k-tiles (a second CTA per SM through a larger cluster costs more in reduction than it gains); then, since
-  // the kernel is latency-bound at 8 warps per SM, use 16 warps per CTA where K is long enough.
-  while (c.cluster < 8 && tiles * c.cluster * 2 <= info.sm_count && kt / (c.cluster * 2 * 8) >= 4) c.cluster *= 2;
-  if (c.tile <= 16 && tiles * c.cluster <= info.sm_count && kt / (c.cluster * 16) >= 4) {
-    c.warps = 16;
-    c.stages = 3;
+  const Runtime& rt = g_runtime[info.device & 15];
+  const int ti = c.tile == 8 ? 0 : (c.tile == 16 ? 1 : 2);
+  struct Candidate {
+    int warps, stages, variant;
+    bool cp_async;
+  };
+  const Candidate cands[3] = {{16, 3, 5, true}, {8, 4, 4, true}, {4, 6, 2, false}};
+  double best = 1e30;
+  for (const Candidate& v : cands) {
+    if (v.warps == 16 && c.tile > 16) continue;
+    const int occ = rt.decode_ctas_per_sm[ti][v.variant];
+    for (int cl = 1, lg = 0; cl <= 8; cl *= 2, ++lg) {
+      if (kt < cl * v.warps * 2) break;  // >= 2 k-tiles per warp
+      const int64_t ctas = tiles * cl;
+      const int64_t slots = static_cast<int64_t>(info.sm_count) * occ;
+      const double waves = static_cast<double>((ctas + slots - 1) / slots);
+      const double sharing = static_cast<double>(std::min<int64_t>(occ, (ctas + info.sm_count - 1) / info.sm_count));
+      const double cost = waves * (static_cast<double>(kt) / cl) * sharing + 6.0 * lg + waves;
+      if (cost < best - 1e-9) {
+        best = cost;
+        c.warps = v.warps;
+        c.stages = v.stages;
+        c.cp_async = v.cp_async;
+        c.cluster = cl;
+      }
+    }
   }
   return c;
 }
