@@ -773,38 +773,24 @@ GemmConfig PlanDecode(const DeviceInfo& info, int64_t m, int n, int k) {
   c.stages = 4;
   c.cluster = 1;
   if (info.cc_major < 9) return c;
-  // Cost model fitted to the H100/H200 sweeps (docs/cuda-kernel.md): time ~ waves x k-tiles per CTA x CTAs sharing
-  // an SM, plus ~6 k-tiles per cluster doubling (the DSMEM reduction) and a little per wave. Candidates: 8 warps with
-  // cp.async (2 CTAs/SM), 4 warps x 6 bulk-copy stages (3 CTAs/SM: fills wide layers in fewer waves), 16 warps with
-  // cp.async (1 CTA/SM, twice the warps to hide latency; not with 32-token tiles, which would spill).
+  // Rules read off the H100/H200 sweeps (docs/cuda-kernel.md), each within a few % of the best configuration:
+  // - split K across a cluster while the CTAs still fit one per SM and each warp keeps >= 4 k-tiles (a second CTA
+  //   per SM through a larger cluster costs more in DSMEM reduction than it gains);
+  // - weights by cp.async (2-10 % faster than 1-2 KiB bulk copies);
+  // - 16 warps per CTA when there is one CTA per SM and >= 6 k-tiles per warp (the kernel is latency-bound at 8);
+  // - 4 warps x 6 stages (3 CTAs per SM) when that turns two waves into one.
   const int nb = CeilDiv(n, 64), kt = CeilDiv(k, 64);
   const int64_t tiles = static_cast<int64_t>(nb) * CeilDiv(m, c.tile);
-  const Runtime& rt = g_runtime[info.device & 15];
-  const int ti = c.tile == 8 ? 0 : (c.tile == 16 ? 1 : 2);
-  struct Candidate {
-    int warps, stages, variant;
-    bool cp_async;
-  };
-  const Candidate cands[3] = {{16, 3, 5, true}, {8, 4, 4, true}, {4, 6, 2, false}};
-  double best = 1e30;
-  for (const Candidate& v : cands) {
-    if (v.warps == 16 && c.tile > 16) continue;
-    const int occ = rt.decode_ctas_per_sm[ti][v.variant];
-    for (int cl = 1, lg = 0; cl <= 8; cl *= 2, ++lg) {
-      if (kt < cl * v.warps * 2) break;  // >= 2 k-tiles per warp
-      const int64_t ctas = tiles * cl;
-      const int64_t slots = static_cast<int64_t>(info.sm_count) * occ;
-      const double waves = static_cast<double>((ctas + slots - 1) / slots);
-      const double sharing = static_cast<double>(std::min<int64_t>(occ, (ctas + info.sm_count - 1) / info.sm_count));
-      const double cost = waves * (static_cast<double>(kt) / cl) * sharing + 6.0 * lg + waves;
-      if (cost < best - 1e-9) {
-        best = cost;
-        c.warps = v.warps;
-        c.stages = v.stages;
-        c.cp_async = v.cp_async;
-        c.cluster = cl;
-      }
-    }
+  while (c.cluster < 8 && tiles * c.cluster * 2 <= info.sm_count && kt / (c.cluster * 2 * 8) >= 4) c.cluster *= 2;
+  const int64_t ctas = tiles * c.cluster;
+  c.cp_async = true;
+  if (c.tile <= 16 && ctas <= info.sm_count && kt / (c.cluster * 16) >= 6) {
+    c.warps = 16;
+    c.stages = 3;
+  } else if (ctas > 2 * info.sm_count && ctas <= 3 * info.sm_count) {
+    c.warps = 4;
+    c.stages = 6;
+    c.cp_async = false;
   }
   return c;
 }
@@ -812,16 +798,17 @@ GemmConfig PlanDecode(const DeviceInfo& info, int64_t m, int n, int k) {
 GemmConfig PlanWgmma(const DeviceInfo& info, int64_t m, int n, int k) {
   GemmConfig c;
   c.kind = KernelKind::kWgmma;
-  c.tile = m <= 64 ? 64 : (m <= 128 ? 128 : 256);
+  c.tile = m <= 64 ? 64 : (m <= 160 ? 128 : 256);
   c.bands = c.tile == 256 ? 1 : 2;
   c.cluster = 1;
-  // Measured: the cluster reduction is expensive, and a second wave of CTAs too. Split K only while all CTAs fit in
-  // one wave (one CTA per SM) and each split keeps >= 16 k-tiles (>= 32 with 256-token tiles, whose partial sums are
-  // four times larger).
   const int nb = CeilDiv(n, 64), kt = CeilDiv(k, 64);
   const int64_t tiles = static_cast<int64_t>(CeilDiv(nb, 2 * c.bands)) * CeilDiv(m, c.tile);
-  const int min_tiles = c.tile == 256 ? 32 : 16;
-  while (c.cluster < 8 && tiles * c.cluster * 2 <= info.sm_count && kt / (c.cluster * 2) >= min_tiles) c.cluster *= 2;
+  if (c.tile < 256) {
+    // Split K while all CTAs fit one wave and each split keeps >= 16 k-tiles; at most 4 (measured).
+    while (c.cluster < 4 && tiles * c.cluster * 2 <= info.sm_count && kt / (c.cluster * 2) >= 16) c.cluster *= 2;
+  } else if (m <= 512 && tiles * 10 <= info.sm_count * 7 && kt >= 64) {
+    c.cluster = 2;  // 256-token tiles: partial sums are large, one split at most, and only for under-filled machines
+  }
   return c;
 }
 
@@ -931,8 +918,11 @@ bool ConfigSupported(const DeviceInfo& info, const GemmConfig& c, int64_t m, int
 }
 
 GemmConfig PlanGemm(const DeviceInfo& info, int64_t m, int n, int k, bool x_aligned16) {
-  // Up to 32 tokens the mma.sync kernel; up to 64 it still wins for narrow layers (<= 128 bands), measured.
-  if (m > 64 || (m > 32 && CeilDiv(n, 64) > 128)) {
+  // Measured: up to 16 tokens the mma.sync kernel; up to 32 it wins unless N >= 1.4 K (wide layers with short K);
+  // up to 64 it still wins for long-K layers (K >= 2 N, the down projections); beyond that the wgmma kernel.
+  const bool wgmma = m > 64 || (m > 32 && static_cast<int64_t>(k) < 2 * static_cast<int64_t>(n)) ||
+                     (m > 16 && 10 * static_cast<int64_t>(n) >= 14 * static_cast<int64_t>(k));
+  if (wgmma) {
     GemmConfig w = PlanWgmma(info, m, n, k);
     if (ConfigSupported(info, w, m, n, k, x_aligned16)) return w;
   }
