@@ -436,7 +436,8 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
     }
     red[(blo * MT + tok) * kDecodeRowStride + row] = sum;  // the k = 0 slot: only this thread reads it
   }
-  ClusterSync();
+  // A one-CTA cluster needs only a CTA barrier (the cluster barrier's release costs a memory barrier, measured).
+  if (sh.cluster == 1) __syncthreads(); else ClusterSync();
   const int begin = static_cast<int>(static_cast<int64_t>(outputs) * cr / sh.cluster);
   const int end = static_cast<int>(static_cast<int64_t>(outputs) * (cr + 1) / sh.cluster);
   for (int o = begin + threadIdx.x; o < end; o += blockDim.x) {
@@ -445,13 +446,17 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
     const int64_t m = token0 + tok;
     const int idx = (blo * MT + tok) * kDecodeRowStride + row;
     float sum = 0.0f;
+    if (sh.cluster == 1) {
+      sum = red[idx];
+    } else {
 #pragma unroll
-    for (int c = 0; c < 8; ++c) {
-      if (c < sh.cluster) sum += *ClusterMap(red + idx, static_cast<unsigned>(c));
+      for (int c = 0; c < 8; ++c) {
+        if (c < sh.cluster) sum += *ClusterMap(red + idx, static_cast<unsigned>(c));
+      }
     }
     if (n < a.n && m < a.m) StoreOutput(a, m, n, sum);
   }
-  ClusterSync();  // no CTA leaves while another still reads its shared memory
+  if (sh.cluster > 1) ClusterSync();  // no CTA leaves while another still reads its shared memory
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -609,7 +614,7 @@ __global__ void __launch_bounds__(kWgThreads, 1)
         red[tok * L::kRedStride + row] = acc[j][e];
       }
   }
-  ClusterSync();
+  if (sh.cluster == 1) __syncthreads(); else ClusterSync();
   const int tok_begin = T * cr / sh.cluster, tok_end = T * (cr + 1) / sh.cluster;
   const int quads = L::kRows / 4;
   const bool vec_store = (a.n % 4) == 0;
@@ -623,7 +628,8 @@ __global__ void __launch_bounds__(kWgThreads, 1)
 #pragma unroll
     for (int c = 0; c < 8; ++c) {
       if (c < sh.cluster) {
-        const float4 v = *reinterpret_cast<const float4*>(ClusterMap(red + tok * L::kRedStride + r4, static_cast<unsigned>(c)));
+        const float* src = red + tok * L::kRedStride + r4;
+        const float4 v = *reinterpret_cast<const float4*>(sh.cluster == 1 ? src : ClusterMap(src, static_cast<unsigned>(c)));
         sum.x += v.x;
         sum.y += v.y;
         sum.z += v.z;
@@ -649,7 +655,7 @@ __global__ void __launch_bounds__(kWgThreads, 1)
         if (n + e < a.n) StoreOutput(a, m, n + e, vals[e]);
     }
   }
-  ClusterSync();
+  if (sh.cluster > 1) ClusterSync();
 #else
   (void)x_map; (void)a; (void)sh;
   __trap();

@@ -59,6 +59,14 @@ for step in "${steps[@]}"; do
           "$build/fp6_gemm_bench" --shape=57344,8192 --ms=1024 --md=/tmp/ncu2.md; } > "$out/ncu.txt" 2>&1
       note "ncu: rc=$? $(grep -E 'DRAM Throughput|Compute \(SM\) Throughput' "$out/ncu.txt" | tr -s ' ' | tr '\n' ';')"
       ;;
+    stalls)
+      m='--metrics regex:smsp__average_warps_issue_stalled_.*_per_issue_active\.ratio,smsp__issue_active.avg.pct_of_peak_sustained_active,dram__throughput.avg.pct_of_peak_sustained_elapsed,gpu__time_duration.sum,sm__warps_active.avg.per_cycle_active'
+      { timeout 120 ncu --clock-control none -k regex:DecodeKernel -c 1 $m "$build/fp6_gemm_bench" --shape=57344,8192 --ms=1 --md=/tmp/s1.md
+        timeout 120 ncu --clock-control none -k regex:DecodeKernel -c 1 $m "$build/fp6_gemm_bench" --shape=4096,4096 --ms=1 --md=/tmp/s2.md
+        timeout 120 ncu --clock-control none -k regex:WgmmaKernel -c 1 $m "$build/fp6_gemm_bench" --shape=57344,8192 --ms=1024 --md=/tmp/s3.md
+      } > "$out/stalls.txt" 2>&1
+      note "stalls: rc=$?"
+      ;;
     bench|bench-all|explore)
       args=()
       [ "$step" = bench-all ] && args+=(--all)
