@@ -131,7 +131,7 @@ double TimeGraph(cudaStream_t stream, int calls, int replays, F&& enqueue) {
 }
 
 std::string Fmt(const char* f, double v) {
-  char b[64];
+  char b[256];
   std::snprintf(b, sizeof b, f, v);
   return b;
 }
@@ -327,7 +327,7 @@ int main(int argc, char** argv) {
          "reads its weights from HBM; " "calls are captured back to back in a CUDA graph, median of 5 replays. The FP6 "
          "time is everything the op launches (one kernel; split-K reduction inside it). M = tokens; shapes are "
          "out_features x in_features. Speedup = cuBLAS time / FP6 time.\n\n";
-  out += Fmt("%d SMs, ", prop.multiProcessorCount) + Fmt("L2 %.0f MB. ", l2 / 1e6) +
+  out += std::to_string(prop.multiProcessorCount) + " SMs, " + Fmt("L2 %.0f MB. ", l2 / 1e6) +
          Fmt("Worst mean relative difference FP6 vs cuBLAS outputs over all runs: %.1e.\n\n", worst_rel);
   auto table = [&](size_t begin, size_t end, const char* title) {
     out += std::string("## ") + title + "\n\n| shape | N x K |";
