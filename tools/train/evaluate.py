@@ -17,6 +17,7 @@ CLI:  python3 tools/train/evaluate.py models/fp6-tiny-en tests/data/quality/held
 """
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -63,16 +64,30 @@ def main():
     ap.add_argument("text_file")
     ap.add_argument("--ctx", type=int, default=None)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--ref-tokenizer", action="store_true",
+                    help="use the plain-Python encoder bpe_ref.py instead of the tokenizers library")
+    ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args()
-    from tokenizers import Tokenizer
-
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
     from export import load_hf_folder
     model = load_hf_folder(args.model_dir, device=args.device, dtype=torch.float32)
-    tokenizer = Tokenizer.from_file(os.path.join(args.model_dir, "tokenizer.json"))
+    path = os.path.join(args.model_dir, "tokenizer.json")
+    if args.ref_tokenizer:
+        from bpe_ref import ByteLevelBPE
+        tokenizer = ByteLevelBPE(path)
+    else:
+        from tokenizers import Tokenizer
+        tokenizer = Tokenizer.from_file(path)
     ctx = args.ctx or model.cfg.max_position_embeddings
     text = open(args.text_file, encoding="utf-8").read()
     r = perplexity_text(model, tokenizer, text, ctx, args.device)
-    print(r)
+    r.update({"device": args.device, "torch": torch.__version__, "context_length": ctx,
+              "tokenizer_impl": "bpe_ref.py" if args.ref_tokenizer else "tokenizers"})
+    print(json.dumps(r))
 
 
 if __name__ == "__main__":

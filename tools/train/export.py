@@ -93,9 +93,38 @@ def export_weights(model, out_dir, dtype=torch.float16):
     return files
 
 
+def read_safetensors(path):
+    """Minimal safetensors reader (F16/BF16/F32) for machines without the library:
+    8-byte little-endian header length, JSON header, then the raw tensor bytes."""
+    import struct
+    import numpy as np
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = info["data_offsets"]
+        buf = raw[8 + n + a:8 + n + b]
+        if info["dtype"] == "F16":
+            t = torch.from_numpy(np.frombuffer(buf, dtype=np.float16).copy())
+        elif info["dtype"] == "F32":
+            t = torch.from_numpy(np.frombuffer(buf, dtype=np.float32).copy())
+        elif info["dtype"] == "BF16":
+            t = torch.from_numpy(np.frombuffer(buf, dtype=np.int16).copy()).view(torch.bfloat16)
+        else:
+            raise ValueError(info["dtype"])
+        out[name] = t.reshape(info["shape"])
+    return out
+
+
 def load_hf_folder(folder, device="cpu", dtype=torch.float32):
     """Load config.json + shards into our model (weights cast to `dtype`)."""
-    from safetensors.torch import load_file
+    try:
+        from safetensors.torch import load_file
+    except ImportError:
+        load_file = read_safetensors
 
     hc = json.load(open(os.path.join(folder, "config.json")))
     cfg = LlamaConfig(**{k: hc[k] for k in LlamaConfig().to_dict() if k in hc})
