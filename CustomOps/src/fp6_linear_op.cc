@@ -112,7 +112,7 @@ class Fp6LinearCpuKernel {
     }
 
     // Column chunks small enough that a chunk's weights stay in L2 while every token tile passes over them.
-    ColumnChunks work{&problem, m <= 4 ? 64 : 256};
+    ColumnChunks work{&problem, m <= 4 || UsesPanelPath(m) ? 64 : 256};
     const size_t chunks = static_cast<size_t>((problem.n + work.chunk - 1) / work.chunk);
     return api.KernelContext_ParallelFor(context, ComputeChunk, chunks, 0, &work);
   }
