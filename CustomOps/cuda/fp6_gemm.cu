@@ -469,7 +469,7 @@ struct WgShape {
 
 template <int T, int BPW>
 struct WgLayout {
-  static constexpr int kStages = T == 256 ? 4 : (T == 128 ? 5 : 6);
+  static constexpr int kStages = T == 256 ? 5 : (T == 128 ? 7 : 10);  // as deep as 227 KB allows
   static constexpr int kXTile = T * 128;
   static constexpr int kWTile = 2 * BPW * kTileBytes;
   static constexpr int kRows = 128 * BPW;
@@ -479,6 +479,10 @@ struct WgLayout {
   static constexpr int kBarOffset = (kPipe > kRed ? kPipe : kRed);
   static constexpr int kSmem = kBarOffset + 2 * kStages * 8 + 1024;  // + alignment slack
 };
+
+static_assert(WgLayout<64, 2>::kSmem <= 232448 && WgLayout<128, 2>::kSmem <= 232448 &&
+                  WgLayout<256, 1>::kSmem <= 232448,
+              "the wgmma kernel's shared memory exceeds Hopper's 227 KiB per block");
 
 template <int T, int BPW>
 __global__ void __launch_bounds__(kWgThreads, 1)
