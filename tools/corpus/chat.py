@@ -190,10 +190,10 @@ def build(train_units, seed=1234):
     singles += continue_examples(rng, train_units, [("austen", 1800), ("tdavid", 1000),
                                                     ("mhcc", 800), ("web", 400), ("kjv", 300),
                                                     ("jargon", 200)])
-    singles += define_examples(rng, train_units["wordnet"], 3000, 1200)
-    singles += dictionary_examples(rng, train_units["gcide"], 1200)
-    singles += term_examples(rng, train_units["jargon"], 700, slang=True)
-    singles += term_examples(rng, train_units["foldoc"], 800, slang=False)
+    singles += define_examples(rng, train_units.get("wordnet", []), 3000, 1200)
+    singles += dictionary_examples(rng, train_units.get("gcide", []), 1200)
+    singles += term_examples(rng, train_units.get("jargon", []), 700, slang=True)
+    singles += term_examples(rng, train_units.get("foldoc", []), 800, slang=False)
     singles += greeting_examples(rng, 300)
     rng.shuffle(singles)
     stats = {}
