@@ -3,20 +3,23 @@
 // Two kernels, both reading the tcfpx layout in place and both scaling in the FP32 epilogue (the tensor cores see
 // the codes bit-placed as FP16 = value * 2^-12, exact for subnormals; the epilogue multiplies by scale * 2^12):
 //
-// * DecodeKernel (decode, M <= 32 tokens; also the portable fallback for any M and any GPU >= sm_80).
+// * DecodeKernel (decode: M <= 16 tokens, up to 64 for some shapes (PlanGemm); also the portable fallback for any M
+//   and any GPU >= sm_80).
 //   One warp streams one 64-row band over a contiguous K range: the band's 3 KiB per 64-wide k-tile arrives in a
-//   per-warp ring of shared-memory stages (sm_90: one bulk copy per segment issued by lane 0, completing on an
-//   mbarrier; sm_80: cp.async), each lane converts its six words per k-slice to four mma.m16n8k16 A fragments
+//   per-warp ring of shared-memory stages (cp.async by all lanes, or on sm_90 optionally one bulk copy per segment
+//   issued by lane 0 and completing on an mbarrier), each lane converts its six words per k-slice to four
+//   mma.m16n8k16 A fragments
 //   (1.5 integer ops per weight, fp6_tc_dequant.cuh) and multiplies them with the activations, which it loads
 //   straight from global memory (L1-cached, one k-tile ahead). The warps of a CTA cover `bands` bands x
-//   (8 / bands) K ranges; the CTAs of a cluster split K further. Partial sums are reduced in shared memory
+//   (warps / bands) K ranges; the CTAs of a cluster split K further. Partial sums are reduced in shared memory
 //   (within the CTA) and then through distributed shared memory (across the cluster), in a fixed order: no
 //   workspace, no atomics, deterministic.
 //
-// * WgmmaKernel (sm_90a, M > 32 tokens). Thread 0 doubles as the TMA producer: per k-tile it copies the activation
-//   tile (T tokens x 64 k, 128-byte swizzle, zero fill beyond M and K) with a tensor map and each band's 3 KiB with
-//   bulk copies into a D-stage ring guarded by full/empty mbarriers (a separate producer warp would cap registers
-//   at 224 and ptxas then serialises the wgmmas). Warps 0-7 are two warpgroups, each owning
+// * WgmmaKernel (sm_90a, M > 64 tokens, from 17 or 33 for some shapes). Per k-tile a stage of a D-stage ring receives
+//   the activation tile (T tokens x 64 k, TMA tensor map, 128-byte swizzle, zero fill beyond M and K) and each band's
+//   3 KiB (bulk copies), completing on a full mbarrier; thread 0 fills the first D stages and afterwards the last
+//   of the eight warps to release a stage refills it (no producer warp: a ninth warp would cap registers at 224 and
+//   ptxas then serialises the wgmmas). Warps 0-7 are two warpgroups, each owning
 //   `bands` 64-row bands: warp w of a warpgroup converts block t = w of its bands (the wgmma register-A fragment of
 //   rows 16w..16w+15 is the m16n8k16 A fragment) and issues wgmma.m64nTk16 with A from registers and B from the
 //   swizzled tile. Split-K across a cluster is reduced through distributed shared memory as above.
