@@ -40,9 +40,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("metrics")
     ap.add_argument("--cpu-check", default=None, help="JSON printed by evaluate.py on another machine")
+    ap.add_argument("--tokenizer", default=os.path.join(REPO, MODEL, "tokenizer.json"))
     args = ap.parse_args()
     m = json.load(open(args.metrics))
-    tok = ByteLevelBPE(os.path.join(REPO, MODEL, "tokenizer.json"))
+    tok = ByteLevelBPE(args.tokenizer)
     text = open(os.path.join(REPO, QDIR, "heldout.txt"), encoding="utf-8").read()
     ids = tok.encode(text, add_special_tokens=False).ids
     ev = m["eval"]
