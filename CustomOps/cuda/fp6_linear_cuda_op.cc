@@ -17,6 +17,7 @@
 #include "fp6/custom_ops.h"
 #include "fp6/fp6_format.h"
 #include "fp6/fp6_linear_attributes.h"
+#include "fp6/fp6_linear_shape.h"
 #include "fp6_gemm.h"
 
 namespace fp6 {
@@ -123,6 +124,10 @@ class Fp6LinearCudaKernel {
 };
 
 struct Fp6LinearCuda : Ort::CustomOpBase<Fp6LinearCuda, Fp6LinearCudaKernel, true> {
+  static OrtStatusPtr InferOutputShape(Ort::ShapeInferContext& context) {
+    return InferFp6LinearShape(context, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16);
+  }
+
   OrtStatusPtr CreateKernelV2(const OrtApi& api, const OrtKernelInfo* info, void** kernel) const {
     Fp6LinearAttributes attrs;
     if (OrtStatus* s = ReadFp6LinearAttributes(api, info, kLayoutTcFpx, "CUDA kernel", &attrs)) return s;

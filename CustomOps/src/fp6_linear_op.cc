@@ -10,6 +10,7 @@
 #include "fp6/fp6_format.h"
 #include "fp6/fp6_linear_attributes.h"
 #include "fp6/fp6_linear_cpu.h"
+#include "fp6/fp6_linear_shape.h"
 
 namespace fp6 {
 namespace {
@@ -122,6 +123,10 @@ class Fp6LinearCpuKernel {
 };
 
 struct Fp6LinearCpu : Ort::CustomOpBase<Fp6LinearCpu, Fp6LinearCpuKernel, true> {
+  static OrtStatusPtr InferOutputShape(Ort::ShapeInferContext& context) {
+    return InferFp6LinearShape(context, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT);
+  }
+
   OrtStatusPtr CreateKernelV2(const OrtApi& api, const OrtKernelInfo* info, void** kernel) const {
     Fp6LinearAttributes attrs;
     if (OrtStatus* s = ReadFp6LinearAttributes(api, info, kLayoutRowBlock32, "CPU kernel", &attrs)) return s;
@@ -160,5 +165,7 @@ const Fp6LinearCpu kFp6LinearCpu;
 }  // namespace
 
 const OrtCustomOp* Fp6LinearCpuOp() { return &kFp6LinearCpu; }
+
+void InitCxxApi(const OrtApi* api) { Ort::InitApi(api); }
 
 }  // namespace fp6

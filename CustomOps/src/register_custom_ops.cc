@@ -20,6 +20,7 @@ FP6_EXPORT OrtStatus* RegisterCustomOps(OrtSessionOptions* options, const OrtApi
   const OrtApi* api = api_base->GetApi(ORT_API_VERSION);
   if (api == nullptr) return nullptr;  // an older runtime: nothing can be registered or reported through it
   fp6::g_api = api;
+  fp6::InitCxxApi(api);
 
   // ORT keeps the domain for the life of the process; one domain per session options is fine.
   OrtCustomOpDomain* domain = nullptr;

@@ -30,8 +30,8 @@ internal sealed class CudaChecks(string cudaProviderLibrary)
                 Half[] xHalf = Gaussian(m * k, 1f).Select(v => (Half)v).ToArray();
                 float[] x = xHalf.Select(v => (float)v).ToArray();
                 float[] expected = RunSingle(cpu, "X", OrtValue.CreateTensorValueFromMemory(x, [m, k]), "Y").GetTensorDataAsSpan<float>().ToArray();
-                using OrtValue actualValue = RunSingle(gpu, "X", OrtValue.CreateTensorValueFromMemory(xHalf, [m, k]), "Y");
-                float[] actual = actualValue.GetTensorDataAsSpan<Half>().ToArray().Select(v => (float)v).ToArray();
+                using OrtValue actualValue = RunSingle(gpu, "X", OrtValue.CreateTensorValueFromMemory(ToOrt(xHalf), [m, k]), "Y");
+                float[] actual = FromOrt(actualValue.GetTensorDataAsSpan<Float16>());
                 double scale = expected.Max(Math.Abs);
                 double worst = expected.Zip(actual, (e, a) => Math.Abs(e - a) / (scale + 1e-30)).Max();
                 bool pass = worst <= 2e-3 && actual.All(float.IsFinite);
@@ -59,8 +59,8 @@ internal sealed class CudaChecks(string cudaProviderLibrary)
             Half[] valueCache = GaussianHalf(keyCache.Length);
             (float[] cos, float[] sin) = Rotary(maxPositions, headSize);
 
-            using var cpu = new InferenceSession(AttentionModel("fp6llm", DataType.Float, heads, kvHeads).ToByteArray(), Fp6SessionOptions.CreateForCpu());
-            using var gpu = new InferenceSession(AttentionModel("com.microsoft", DataType.Float16, heads, kvHeads).ToByteArray(), Fp6SessionOptions.CreateForCuda(cudaProviderLibrary));
+            using var cpu = new InferenceSession(AttentionModel("fp6llm", DataType.Float, heads, kvHeads, headSize).ToByteArray(), Fp6SessionOptions.CreateForCpu());
+            using var gpu = new InferenceSession(AttentionModel("com.microsoft", DataType.Float16, heads, kvHeads, headSize).ToByteArray(), Fp6SessionOptions.CreateForCuda(cudaProviderLibrary));
             float[] expected = RunAttention(cpu, false, query, keyCache, valueCache, cu, past, table, maxBlocks, cos, sin, blockSize, kvHeads, headSize);
             float[] actual = RunAttention(gpu, true, query, keyCache, valueCache, cu, past, table, maxBlocks, cos, sin, blockSize, kvHeads, headSize);
             double worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
@@ -72,17 +72,32 @@ internal sealed class CudaChecks(string cudaProviderLibrary)
         return ok;
     }
 
-    public bool TinyLlama()
+    public bool TinyLlama(bool quantizeGpuGraph = true)
     {
         var spec = new LlamaGraphSpec(256, 512, 2, 4, 2, 64, 512, 1e-5f, LlamaGraphSpec.DefaultRopeFrequencies(64, 10000), 512, false, false);
         var weights = new RandomWeights(spec, _random);
         using OnnxModel cpuGraph = LlamaGraphBuilder.Build(spec, weights, GraphTarget.Cpu);
         Fp6LinearPass.Apply(cpuGraph, Fp6WeightLayout.RowBlock32);
         using OnnxModel gpuGraph = LlamaGraphBuilder.Build(spec, weights, GraphTarget.Cuda);
-        Fp6LinearPass.Apply(gpuGraph, Fp6WeightLayout.TcFpx);
+        if (quantizeGpuGraph)
+        {
+            Fp6LinearPass.Apply(gpuGraph, Fp6WeightLayout.TcFpx);
+        }
+
         int[][] prompts = [[1, 2, 3, 4, 5], [100, 200, 300], [7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7]];
+        Console.WriteLine("tiny llama: CPU graph ...");
         float[] expected = RunLlama(new InferenceSession(cpuGraph.ToByteArray(), Fp6SessionOptions.CreateForCpu()), spec, prompts, DataType.Float);
-        float[] actual = RunLlama(new InferenceSession(gpuGraph.ToByteArray(), Fp6SessionOptions.CreateForCuda(cudaProviderLibrary)), spec, prompts, DataType.Float16);
+        Console.WriteLine("tiny llama: CUDA session ...");
+        using SessionOptions gpuOptions = Fp6SessionOptions.CreateForCuda(cudaProviderLibrary);
+        if (Environment.GetEnvironmentVariable("FP6_VERBOSE") == "1")
+        {
+            gpuOptions.LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_VERBOSE;
+            gpuOptions.LogVerbosityLevel = 1000;
+        }
+
+        var gpuSession = new InferenceSession(gpuGraph.ToByteArray(), gpuOptions);
+        Console.WriteLine("tiny llama: CUDA run ...");
+        float[] actual = RunLlama(gpuSession, spec, prompts, DataType.Float16);
         double error = Math.Sqrt(expected.Zip(actual, (e, a) => (e - a) * (e - a)).Sum() / expected.Sum(e => e * e));
         int agree = 0;
         for (int b = 0; b < prompts.Length; b++)
@@ -127,7 +142,7 @@ internal sealed class CudaChecks(string cudaProviderLibrary)
                     names.Add(name);
                     values.Add(cacheType == DataType.Float
                         ? OrtValue.CreateTensorValueFromMemory(new float[cacheElements], cacheShape)
-                        : OrtValue.CreateTensorValueFromMemory(new Half[cacheElements], cacheShape));
+                        : OrtValue.CreateTensorValueFromMemory(new Float16[cacheElements], cacheShape));
                 }
             }
 
@@ -146,14 +161,14 @@ internal sealed class CudaChecks(string cudaProviderLibrary)
         var names = new List<string> { "query", "key_cache", "value_cache", "cumulative_sequence_length", "past_seqlens", "block_table", "cos", "sin" };
         var values = new List<OrtValue>
         {
-            fp16 ? OrtValue.CreateTensorValueFromMemory(query, [tokens, query.Length / tokens]) : OrtValue.CreateTensorValueFromMemory(ToFloat(query), [tokens, query.Length / tokens]),
-            fp16 ? OrtValue.CreateTensorValueFromMemory((Half[])keyCache.Clone(), cacheShape) : OrtValue.CreateTensorValueFromMemory(ToFloat(keyCache), cacheShape),
-            fp16 ? OrtValue.CreateTensorValueFromMemory((Half[])valueCache.Clone(), cacheShape) : OrtValue.CreateTensorValueFromMemory(ToFloat(valueCache), cacheShape),
+            fp16 ? OrtValue.CreateTensorValueFromMemory(ToOrt(query), [tokens, query.Length / tokens]) : OrtValue.CreateTensorValueFromMemory(ToFloat(query), [tokens, query.Length / tokens]),
+            fp16 ? OrtValue.CreateTensorValueFromMemory(ToOrt(keyCache), cacheShape) : OrtValue.CreateTensorValueFromMemory(ToFloat(keyCache), cacheShape),
+            fp16 ? OrtValue.CreateTensorValueFromMemory(ToOrt(valueCache), cacheShape) : OrtValue.CreateTensorValueFromMemory(ToFloat(valueCache), cacheShape),
             OrtValue.CreateTensorValueFromMemory(cu, [cu.Length]),
             OrtValue.CreateTensorValueFromMemory(past, [past.Length]),
             OrtValue.CreateTensorValueFromMemory(table, [past.Length, maxBlocks]),
-            fp16 ? OrtValue.CreateTensorValueFromMemory(cos.Select(v => (Half)v).ToArray(), [cos.Length / (headSize / 2), headSize / 2]) : OrtValue.CreateTensorValueFromMemory(cos, [cos.Length / (headSize / 2), headSize / 2]),
-            fp16 ? OrtValue.CreateTensorValueFromMemory(sin.Select(v => (Half)v).ToArray(), [sin.Length / (headSize / 2), headSize / 2]) : OrtValue.CreateTensorValueFromMemory(sin, [sin.Length / (headSize / 2), headSize / 2]),
+            fp16 ? OrtValue.CreateTensorValueFromMemory(ToOrt(cos.Select(v => (Half)v).ToArray()), [cos.Length / (headSize / 2), headSize / 2]) : OrtValue.CreateTensorValueFromMemory(cos, [cos.Length / (headSize / 2), headSize / 2]),
+            fp16 ? OrtValue.CreateTensorValueFromMemory(ToOrt(sin.Select(v => (Half)v).ToArray()), [sin.Length / (headSize / 2), headSize / 2]) : OrtValue.CreateTensorValueFromMemory(sin, [sin.Length / (headSize / 2), headSize / 2]),
         };
         if (fp16)
         {
@@ -165,18 +180,19 @@ internal sealed class CudaChecks(string cudaProviderLibrary)
 
         using var runOptions = new RunOptions();
         using var outputs = session.Run(runOptions, names, values, ["output"]);
-        float[] result = fp16 ? outputs[0].GetTensorDataAsSpan<Half>().ToArray().Select(v => (float)v).ToArray() : outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        float[] result = fp16 ? FromOrt(outputs[0].GetTensorDataAsSpan<Float16>()) : outputs[0].GetTensorDataAsSpan<float>().ToArray();
         values.ForEach(v => v.Dispose());
         return result;
     }
 
-    private static ModelProto AttentionModel(string domain, DataType type, int heads, int kvHeads)
+    // PagedAttention's shape inference needs the query width and head size statically.
+    private static ModelProto AttentionModel(string domain, DataType type, int heads, int kvHeads, int headSize)
     {
         var graph = new OnnxGraphBuilder("attention").UseOpset(domain, 1)
-            .AddInput("query", type, "T", "Q").AddInput("key_cache", type, "NB", "BS", kvHeads, "D").AddInput("value_cache", type, "NB", "BS", kvHeads, "D")
+            .AddInput("query", type, "T", (heads + (2 * kvHeads)) * headSize).AddInput("key_cache", type, "NB", "BS", kvHeads, headSize).AddInput("value_cache", type, "NB", "BS", kvHeads, headSize)
             .AddInput("cumulative_sequence_length", DataType.Int32, "B1").AddInput("past_seqlens", DataType.Int32, "B").AddInput("block_table", DataType.Int32, "B", "M")
             .AddInput("cos", type, "P", "R").AddInput("sin", type, "P", "R")
-            .AddOutput("output", type, "T", "O");
+            .AddOutput("output", type, "T", heads * headSize);
         var inputs = new List<string> { "query", "", "", "key_cache", "value_cache", "cumulative_sequence_length", "past_seqlens", "block_table", "cos", "sin" };
         if (domain == "com.microsoft")
         {
@@ -222,6 +238,20 @@ internal sealed class CudaChecks(string cudaProviderLibrary)
         }
 
         return (cos, sin);
+    }
+
+    // ONNX Runtime's C# API has its own fp16 struct; System.Half arrays are not accepted.
+    private static Float16[] ToOrt(Half[] values) => values.Select(v => new Float16(BitConverter.HalfToUInt16Bits(v))).ToArray();
+
+    private static float[] FromOrt(ReadOnlySpan<Float16> values)
+    {
+        var result = new float[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            result[i] = (float)BitConverter.UInt16BitsToHalf(values[i].value);
+        }
+
+        return result;
     }
 
     private static float[] ToFloat(Half[] values) => values.Select(v => (float)v).ToArray();

@@ -8,6 +8,9 @@ namespace fp6 {
 // Set once by RegisterCustomOps before any op is created.
 const OrtApi& Api();
 
+// Points the C++ wrapper (Ort::GetApi(), used by shape inference) at the same API.
+void InitCxxApi(const OrtApi* api);
+
 // Static op definitions (ORT keeps pointers to them for the lifetime of the sessions).
 const OrtCustomOp* Fp6LinearCpuOp();
 const OrtCustomOp* PagedAttentionCpuOp();
