@@ -93,4 +93,61 @@ OrtStatus* CheckPerRowTensor(const OrtApi& api, const Fp6LinearAttributes& attrs
   return nullptr;
 }
 
+OrtStatus* PrepareFp6LinearCall(const OrtApi& api, const Fp6LinearAttributes& attrs, OrtKernelContext* context,
+                                int64_t expected_weight_bytes, Fp6LinearCall* call) {
+  constexpr size_t kInputX = 0, kInputW = 1, kInputScales = 2, kInputBias = 3;
+  const OrtValue* x = nullptr;
+  const OrtValue* w = nullptr;
+  const OrtValue* scales = nullptr;
+  const OrtValue* bias = nullptr;
+  if (OrtStatus* s = api.KernelContext_GetInput(context, kInputX, &x)) return s;
+  if (OrtStatus* s = api.KernelContext_GetInput(context, kInputW, &w)) return s;
+  if (OrtStatus* s = api.KernelContext_GetInput(context, kInputScales, &scales)) return s;
+  size_t input_count = 0;
+  if (OrtStatus* s = api.KernelContext_GetInputCount(context, &input_count)) return s;
+  if (input_count > kInputBias) {
+    if (OrtStatus* s = api.KernelContext_GetInput(context, kInputBias, &bias)) return s;
+  }
+  if (OrtStatus* s = CheckWeightTensor(api, attrs, w, expected_weight_bytes)) return s;
+  if (OrtStatus* s = CheckPerRowTensor(api, attrs, scales, "scales")) return s;
+  if (bias != nullptr) {
+    if (OrtStatus* s = CheckPerRowTensor(api, attrs, bias, "bias")) return s;
+  }
+
+  std::vector<int64_t> shape;
+  {
+    OrtTensorTypeAndShapeInfo* info = nullptr;
+    if (OrtStatus* s = api.GetTensorTypeAndShape(x, &info)) return s;
+    size_t rank = 0;
+    OrtStatus* s = api.GetDimensionsCount(info, &rank);
+    if (s == nullptr) {
+      shape.resize(rank);
+      s = api.GetDimensions(info, shape.data(), rank);
+    }
+    api.ReleaseTensorTypeAndShapeInfo(info);
+    if (s != nullptr) return s;
+  }
+  if (shape.empty() || shape.back() != attrs.in_features) {
+    const std::string got = shape.empty() ? "a scalar" : "last dimension " + std::to_string(shape.back());
+    return MakeError(api, attrs, "input X has " + got + ", but in_features is " + std::to_string(attrs.in_features));
+  }
+  call->m = 1;
+  for (size_t i = 0; i + 1 < shape.size(); ++i) call->m *= shape[i];
+  shape.back() = attrs.out_features;
+
+  OrtValue* y = nullptr;
+  if (OrtStatus* s = api.KernelContext_GetOutput(context, 0, shape.data(), shape.size(), &y)) return s;
+  if (call->m == 0) return nullptr;
+  const void* data = nullptr;
+  if (OrtStatus* s = api.GetTensorData(x, &call->x)) return s;
+  if (OrtStatus* s = api.GetTensorData(w, &data)) return s;
+  call->w = static_cast<const uint8_t*>(data);
+  if (OrtStatus* s = api.GetTensorData(scales, &data)) return s;
+  call->scales = static_cast<const uint16_t*>(data);
+  if (bias != nullptr) {
+    if (OrtStatus* s = api.GetTensorData(bias, &call->bias)) return s;
+  }
+  return api.GetTensorMutableData(y, &call->y);
+}
+
 }  // namespace fp6

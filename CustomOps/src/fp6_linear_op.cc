@@ -15,7 +15,7 @@
 namespace fp6 {
 namespace {
 
-constexpr size_t kInputX = 0, kInputW = 1, kInputScales = 2, kInputBias = 3;
+constexpr size_t kInputW = 1, kInputScales = 2, kInputBias = 3;
 
 struct ColumnChunks {
   const CpuLinearProblem* problem;
@@ -35,65 +35,19 @@ class Fp6LinearCpuKernel {
 
   OrtStatusPtr ComputeV2(OrtKernelContext* context) {
     const OrtApi& api = Api();
-    const OrtValue* x = nullptr;
-    const OrtValue* w = nullptr;
-    const OrtValue* scales = nullptr;
-    const OrtValue* bias = nullptr;
-    if (OrtStatus* s = api.KernelContext_GetInput(context, kInputX, &x)) return s;
-    if (OrtStatus* s = api.KernelContext_GetInput(context, kInputW, &w)) return s;
-    if (OrtStatus* s = api.KernelContext_GetInput(context, kInputScales, &scales)) return s;
-    size_t input_count = 0;
-    if (OrtStatus* s = api.KernelContext_GetInputCount(context, &input_count)) return s;
-    if (input_count > kInputBias) {
-      if (OrtStatus* s = api.KernelContext_GetInput(context, kInputBias, &bias)) return s;
+    Fp6LinearCall call;
+    if (OrtStatus* s = PrepareFp6LinearCall(api, attrs_, context, RowBlock32Bytes(attrs_.out_features, attrs_.in_features), &call)) {
+      return s;
     }
-
-    if (OrtStatus* s = CheckWeightTensor(api, attrs_, w, RowBlock32Bytes(attrs_.out_features, attrs_.in_features))) return s;
-    if (OrtStatus* s = CheckPerRowTensor(api, attrs_, scales, "scales")) return s;
-    if (bias != nullptr) {
-      if (OrtStatus* s = CheckPerRowTensor(api, attrs_, bias, "bias")) return s;
-    }
-
-    std::vector<int64_t> shape;
-    {
-      OrtTensorTypeAndShapeInfo* info = nullptr;
-      if (OrtStatus* s = api.GetTensorTypeAndShape(x, &info)) return s;
-      size_t rank = 0;
-      OrtStatus* s = api.GetDimensionsCount(info, &rank);
-      if (s == nullptr) {
-        shape.resize(rank);
-        s = api.GetDimensions(info, shape.data(), rank);
-      }
-      api.ReleaseTensorTypeAndShapeInfo(info);
-      if (s != nullptr) return s;
-    }
-    if (shape.empty() || shape.back() != attrs_.in_features) {
-      const std::string got = shape.empty() ? "a scalar" : "last dimension " + std::to_string(shape.back());
-      return MakeError(api, attrs_, "input X has " + got + ", but in_features is " + std::to_string(attrs_.in_features));
-    }
-    int64_t m = 1;
-    for (size_t i = 0; i + 1 < shape.size(); ++i) m *= shape[i];
-    shape.back() = attrs_.out_features;
-
-    OrtValue* y = nullptr;
-    if (OrtStatus* s = api.KernelContext_GetOutput(context, 0, shape.data(), shape.size(), &y)) return s;
-    if (m == 0) return nullptr;
+    if (call.m == 0) return nullptr;
+    const int64_t m = call.m;
 
     CpuLinearProblem problem{};
-    const void* data = nullptr;
-    if (OrtStatus* s = api.GetTensorData(x, &data)) return s;
-    problem.x = static_cast<const float*>(data);
-    if (OrtStatus* s = api.GetTensorData(w, &data)) return s;
-    problem.w = static_cast<const uint8_t*>(data);
-    if (OrtStatus* s = api.GetTensorData(scales, &data)) return s;
-    problem.scales = static_cast<const uint16_t*>(data);
-    if (bias != nullptr) {
-      if (OrtStatus* s = api.GetTensorData(bias, &data)) return s;
-      problem.bias = static_cast<const float*>(data);
-    }
-    void* out = nullptr;
-    if (OrtStatus* s = api.GetTensorMutableData(y, &out)) return s;
-    problem.y = static_cast<float*>(out);
+    problem.x = static_cast<const float*>(call.x);
+    problem.w = call.w;
+    problem.scales = call.scales;
+    problem.bias = static_cast<const float*>(call.bias);
+    problem.y = static_cast<float*>(call.y);
     problem.m = m;
     problem.k = attrs_.in_features;
     problem.n = attrs_.out_features;

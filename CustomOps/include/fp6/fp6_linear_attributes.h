@@ -35,4 +35,19 @@ OrtStatus* CheckWeightTensor(const OrtApi& api, const Fp6LinearAttributes& attrs
 OrtStatus* CheckPerRowTensor(const OrtApi& api, const Fp6LinearAttributes& attrs, const OrtValue* value,
                              const char* what);
 
+// One call's inputs and output, fetched from the kernel context and checked the same way by every kernel.
+struct Fp6LinearCall {
+  const void* x = nullptr;       // [m, in_features]
+  const uint8_t* w = nullptr;    // packed codes, checked against the layout's byte count
+  const uint16_t* scales = nullptr;  // [out_features], IEEE half bits
+  const void* bias = nullptr;    // [out_features] or nullptr
+  void* y = nullptr;             // [m, out_features], allocated here with X's shape and the last dimension N
+  int64_t m = 0;                 // rows of X (all dimensions but the last); 0 means there is nothing to compute
+};
+
+// Fetches X, W, scales and the optional bias, checks them (weight bytes, per-row counts, X's last dimension) and
+// allocates Y. Returns nullptr on success, or an error naming the node.
+OrtStatus* PrepareFp6LinearCall(const OrtApi& api, const Fp6LinearAttributes& attrs, OrtKernelContext* context,
+                                int64_t expected_weight_bytes, Fp6LinearCall* call);
+
 }  // namespace fp6
