@@ -29,7 +29,7 @@ internal static class ModelLocator
             throw new DirectoryNotFoundException($"'{source}' is neither a converted model folder (fp6-manifest.json) nor a Hugging Face checkpoint (config.json).");
         }
 
-        string cache = Path.Combine(CacheRoot(), $"{Path.GetFileName(source)}-cpu-{Fingerprint(source)}");
+        string cache = Path.Combine(CacheRoot(), $"{Path.GetFileName(source)}-cpu-v{ModelManifest.CurrentFormatVersion}-{Fingerprint(source)}");
         if (File.Exists(Path.Combine(cache, ModelManifest.FileName)))
         {
             return cache;

@@ -12,8 +12,14 @@ public sealed record ModelManifest
     /// <summary>The manifest file name inside a model folder.</summary>
     public const string FileName = "fp6-manifest.json";
 
-    /// <summary>Format version of this file.</summary>
-    public int FormatVersion { get; init; } = 1;
+    /// <summary>
+    /// The version of the model folder format this code writes and reads; raised whenever the graph's inputs or the
+    /// weight layouts change (2: the engine feeds last_token_indices).
+    /// </summary>
+    public const int CurrentFormatVersion = 2;
+
+    /// <summary>Format version of this folder.</summary>
+    public int FormatVersion { get; init; } = CurrentFormatVersion;
 
     /// <summary>"cpu" or "cuda".</summary>
     public required string Target { get; init; }
@@ -74,7 +80,14 @@ public sealed record ModelManifest
             throw new FileNotFoundException($"{directory} has no {FileName}; convert a Hugging Face checkpoint with `fp6 convert` first.", path);
         }
 
-        return JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(path), s_json)
+        ModelManifest manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(path), s_json)
             ?? throw new InvalidDataException($"{path} is empty.");
+        if (manifest.FormatVersion != CurrentFormatVersion)
+        {
+            throw new InvalidDataException(
+                $"{directory} was converted in format {manifest.FormatVersion}; this version of Fp6 reads format {CurrentFormatVersion}. Convert the checkpoint again with `fp6 convert`.");
+        }
+
+        return manifest;
     }
 }

@@ -14,6 +14,7 @@ public sealed class CpuPagedModel : IDisposable
     private readonly List<OrtValue> _caches = [];
     private readonly string[] _cacheNames;
     private readonly int _vocabSize;
+    private readonly bool _needsLastTokenIndices;
 
     /// <summary>Loads the model and allocates the KV pool.</summary>
     /// <param name="modelPath">A CPU-target model file.</param>
@@ -41,6 +42,8 @@ public sealed class CpuPagedModel : IDisposable
         {
             _session = open(options);
         }
+
+        _needsLastTokenIndices = _session.InputMetadata.ContainsKey(GraphNames.LastTokenIndices);
 
         long[] shape = [blockCount, blockSize, spec.KvHeadCount, spec.HeadSize];
         long elements = shape.Aggregate(1L, (a, b) => a * b);
@@ -107,6 +110,12 @@ public sealed class CpuPagedModel : IDisposable
             OrtValue.CreateTensorValueFromMemory(past, [batch]),
             OrtValue.CreateTensorValueFromMemory(blockTable, [batch, maxBlocks]),
         };
+        if (_needsLastTokenIndices)
+        {
+            names.Add(GraphNames.LastTokenIndices);
+            values.Add(OrtValue.CreateTensorValueFromMemory(cumulative.Skip(1).Select(end => (long)end - 1).ToArray(), [batch]));
+        }
+
         try
         {
             names.AddRange(_cacheNames);

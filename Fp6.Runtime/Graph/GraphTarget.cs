@@ -25,6 +25,13 @@ public static class GraphNames
     /// <summary>int32 [B, M]: physical cache block of each logical block.</summary>
     public const string BlockTable = "block_table";
 
+    /// <summary>
+    /// int64 [B]: the row in <see cref="InputIds"/> of each sequence's last new token (cumulative_sequence_length[b+1] - 1),
+    /// the rows that are unembedded. Fed by the engine rather than computed in the graph: it is host knowledge anyway,
+    /// and the in-graph Slice/Sub/Gather on int32 crashed ONNX Runtime 1.29's CUDA EP.
+    /// </summary>
+    public const string LastTokenIndices = "last_token_indices";
+
     /// <summary>int32 [2], host memory, CUDA only: [max new tokens of a sequence, max total length of a sequence].</summary>
     public const string AttentionMetadata = "attention_metadata";
 

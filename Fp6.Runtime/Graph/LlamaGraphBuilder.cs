@@ -27,10 +27,6 @@ public static class LlamaGraphBuilder
         return builder.Build();
     }
 
-    private static readonly int[] s_one = [1];
-    private static readonly long[] s_sliceStart = [1];
-    private static readonly long[] s_sliceEnd = [long.MaxValue];
-
     private sealed class Builder(LlamaGraphSpec spec, ILlamaWeights weights, GraphTarget target, bool unembedAllTokens)
     {
         private readonly OnnxGraphBuilder _graph = new("llama");
@@ -51,13 +47,8 @@ public static class LlamaGraphBuilder
             string unembedded = hidden;
             if (!unembedAllTokens)
             {
-                // Unembed only the last new token of each sequence: rows cumulative_sequence_length[1:] - 1.
-                AddConstant("one_i32", ArrayInitializerData.Create(s_one, 1));
-                AddConstant("slice_start", ArrayInitializerData.Create(s_sliceStart, 1));
-                AddConstant("slice_end", ArrayInitializerData.Create(s_sliceEnd, 1));
-                Add("last_token_ends", "Slice", [GraphNames.CumulativeSequenceLength, "slice_start", "slice_end"], ["last_token_ends"]);
-                Add("last_token_index", "Sub", ["last_token_ends", "one_i32"], ["last_token_index"]);
-                Add("last_token_hidden", "Gather", [hidden, "last_token_index"], ["last_hidden"]);
+                // Unembed only the last new token of each sequence (rows given by the engine).
+                Add("last_token_hidden", "Gather", [hidden, GraphNames.LastTokenIndices], ["last_hidden"]);
                 unembedded = "last_hidden";
             }
 
@@ -82,6 +73,11 @@ public static class LlamaGraphBuilder
                 .AddInput(GraphNames.CumulativeSequenceLength, DataType.Int32, "batch_plus_one")
                 .AddInput(GraphNames.PastSequenceLengths, DataType.Int32, "batch")
                 .AddInput(GraphNames.BlockTable, DataType.Int32, "batch", "max_blocks");
+            if (!unembedAllTokens)
+            {
+                _graph.AddInput(GraphNames.LastTokenIndices, DataType.Int64, "batch");
+            }
+
             if (target == GraphTarget.Cuda)
             {
                 _graph.AddInput(GraphNames.AttentionMetadata, DataType.Int32, 2);

@@ -59,6 +59,38 @@ public sealed class ModelConverterTests
     }
 
     [TestMethod]
+    public void A_folder_converted_in_another_format_version_is_a_clear_error()
+    {
+        string root = Directory.CreateTempSubdirectory("fp6-manifest").FullName;
+        try
+        {
+            var manifest = new ModelManifest
+            {
+                FormatVersion = ModelManifest.CurrentFormatVersion - 1,
+                Target = "cpu",
+                WeightLayout = "rowblock32",
+                Source = "x",
+                ModelType = "llama",
+                LayerCount = 1,
+                KvHeadCount = 1,
+                HeadSize = 16,
+                VocabSize = 10,
+                MaxPositions = 8,
+                Fp6LinearCount = 1,
+                LinearBytesBefore = 1,
+                LinearBytesAfter = 1,
+            };
+            manifest.Save(root);
+            var error = Assert.ThrowsExactly<InvalidDataException>(() => ModelManifest.Load(root));
+            StringAssert.Contains(error.Message, "fp6 convert");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void A_folder_without_config_is_a_clear_error()
     {
         string root = Directory.CreateTempSubdirectory("fp6-convert").FullName;
