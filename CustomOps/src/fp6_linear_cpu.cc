@@ -82,8 +82,8 @@ void ComputeLinearColumnsPortable(const CpuLinearProblem& p, int64_t n_begin, in
 }
 
 void ComputeLinearColumns(const CpuLinearProblem& p, int64_t n_begin, int64_t n_end) {
-  if (p.x_padded != nullptr && UsesPanelPath(p.m)) {
-    ComputeLinearColumnsAvx512(p, p.x_padded, n_begin, n_end);
+  if (p.x_padded != nullptr) {  // the op set it because it chose the panel path (UsesPanelPath)
+    ComputeLinearColumnsAvx512(p, n_begin, n_end);
   } else if (UseAvx2()) {
     ComputeLinearColumnsAvx2(p, n_begin, n_end);
   } else {

@@ -54,7 +54,7 @@ bool CpuSupportsAvx512() {
 #endif
 }
 
-void ComputeLinearColumnsAvx512(const CpuLinearProblem& p, const float* x_padded, int64_t n_begin, int64_t n_end) {
+void ComputeLinearColumnsAvx512(const CpuLinearProblem& p, int64_t n_begin, int64_t n_end) {
   // Blocking, for 2 MiB of L2 and 48 KiB of L1 per core: the weights of 64 rows x 2048 columns are decoded once
   // (512 KiB), tokens go in blocks of 96 (x block 768 KiB stays in L2 across the 16 panels), and one 4-row panel
   // (32 KiB) stays in L1 across the 32 token tiles of a block. Partial sums over K accumulate in y; scale and bias
@@ -90,7 +90,7 @@ void ComputeLinearColumnsAvx512(const CpuLinearProblem& p, const float* x_padded
           for (int64_t m0 = mb; m0 < m_end; m0 += 3) {
             const int tokens = static_cast<int>(m_end - m0 < 3 ? m_end - m0 : 3);
             const float* xs[3];
-            for (int t = 0; t < 3; ++t) xs[t] = x_padded + (m0 + (t < tokens ? t : 0)) * k_padded + b0 * 32;
+            for (int t = 0; t < 3; ++t) xs[t] = p.x_padded + (m0 + (t < tokens ? t : 0)) * k_padded + b0 * 32;
             float out[kPanelRows][3];
             switch (tokens) {
               case 3: PanelTile<3>(weights, width, xs, out); break;

@@ -30,6 +30,14 @@ public abstract class InitializerData
     /// </summary>
     public abstract void ReadColumn(int column, Span<float> destination);
 
+    /// <summary>The whole tensor as an inline (raw_data) TensorProto named <paramref name="name"/>.</summary>
+    public TensorProto ToInlineTensor(string name)
+    {
+        using var buffer = new MemoryStream();
+        WriteTo(buffer);
+        return OnnxTensors.Create(name, ElementType, buffer.GetBuffer().AsSpan(0, (int)buffer.Length), [.. Dims]);
+    }
+
     /// <summary>Bytes per element of an ONNX element type.</summary>
     public static int ElementSize(TensorProto.Types.DataType type) => type switch
     {

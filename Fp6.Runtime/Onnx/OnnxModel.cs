@@ -86,11 +86,7 @@ public sealed class OnnxModel : IDisposable
         ModelProto copy = Proto.Clone();
         foreach ((string name, InitializerData data) in Initializers)
         {
-            using var buffer = new MemoryStream();
-            data.WriteTo(buffer);
-            var tensor = new TensorProto { Name = name, DataType = (int)data.ElementType, RawData = ByteString.CopyFrom(buffer.GetBuffer(), 0, (int)buffer.Length) };
-            tensor.Dims.AddRange(data.Dims);
-            copy.Graph.Initializer.Add(tensor);
+            copy.Graph.Initializer.Add(data.ToInlineTensor(name));
         }
 
         return copy.ToByteArray();

@@ -34,11 +34,7 @@ public static class OnnxModelWriter
             {
                 if (tensorData.ByteCount < InlineLimit)
                 {
-                    using var buffer = new MemoryStream();
-                    tensorData.WriteTo(buffer);
-                    var inline = new TensorProto { Name = name, DataType = (int)tensorData.ElementType, RawData = ByteString.CopyFrom(buffer.ToArray()) };
-                    inline.Dims.AddRange(tensorData.Dims);
-                    proto.Graph.Initializer.Add(inline);
+                    proto.Graph.Initializer.Add(tensorData.ToInlineTensor(name));
                     progress?.Invoke(++done, model.Initializers.Count);
                     continue;
                 }

@@ -1,6 +1,6 @@
 using System.IO.MemoryMappedFiles;
-using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using Fp6.Runtime.Models.Checkpoints;
 using Fp6.Runtime.Onnx.Proto;
 
 namespace Fp6.Runtime.Onnx;
@@ -140,25 +140,15 @@ public sealed unsafe class RawInitializerData : InitializerData, IDisposable
 
     private void ReadElements(long index, Span<float> destination)
     {
-        switch (ElementType)
+        SafetensorsDType dtype = ElementType switch
         {
-            case TensorProto.Types.DataType.Float:
-                new ReadOnlySpan<float>(_pointer + (index * 4), destination.Length).CopyTo(destination);
-                break;
-            case TensorProto.Types.DataType.Float16:
-                TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(_pointer + (index * 2), destination.Length), destination);
-                break;
-            case TensorProto.Types.DataType.Bfloat16:
-                var source = new ReadOnlySpan<ushort>(_pointer + (index * 2), destination.Length);
-                for (int i = 0; i < destination.Length; i++)
-                {
-                    destination[i] = BitConverter.Int32BitsToSingle(source[i] << 16);
-                }
-
-                break;
-            default:
-                throw new NotSupportedException($"Weights of type {ElementType} cannot be read as float.");
-        }
+            TensorProto.Types.DataType.Float => SafetensorsDType.F32,
+            TensorProto.Types.DataType.Float16 => SafetensorsDType.F16,
+            TensorProto.Types.DataType.Bfloat16 => SafetensorsDType.BF16,
+            _ => throw new NotSupportedException($"Weights of type {ElementType} cannot be read as float."),
+        };
+        int size = ElementSize(ElementType);
+        Float32Conversion.Convert(dtype, new ReadOnlySpan<byte>(_pointer + (index * size), destination.Length * size), destination);
     }
 
     /// <inheritdoc />

@@ -11,7 +11,8 @@ struct CpuLinearProblem {
   const uint16_t* scales; // [n] IEEE half bits
   const float* bias;      // [n] or nullptr
   float* y;               // [m, n] row-major
-  const float* x_padded;  // x with rows padded to a multiple of 32 columns (== x when k % 32 == 0); may be null
+  const float* x_padded;  // x with rows padded to a multiple of 32 columns (== x when k % 32 == 0); set only when the
+                          // caller chose the panel path (UsesPanelPath), null otherwise
   int64_t m;
   int64_t k;
   int64_t n;
@@ -27,8 +28,8 @@ void ComputeLinearColumnsPortable(const CpuLinearProblem& p, int64_t n_begin, in
 void DecodeRowAvx2(const uint8_t* row, int64_t blocks, float* out);
 
 // AVX-512 path for several tokens: decodes 4-row panels once, then a 4-row x 3-token register-blocked dot-product
-// kernel over them. `x_padded` is x with rows padded to a multiple of 32 columns (or x itself when k % 32 == 0).
-void ComputeLinearColumnsAvx512(const CpuLinearProblem& p, const float* x_padded, int64_t n_begin, int64_t n_end);
+// kernel over them. Reads x through p.x_padded.
+void ComputeLinearColumnsAvx512(const CpuLinearProblem& p, int64_t n_begin, int64_t n_end);
 bool CpuSupportsAvx512();
 
 // AVX2 + FMA + F16C path; only call when CpuSupportsAvx2Fma() is true.
