@@ -15,14 +15,13 @@
 //   (within the CTA) and then through distributed shared memory (across the cluster), in a fixed order: no
 //   workspace, no atomics, deterministic.
 //
-// * WgmmaKernel (sm_90a, M > 64 tokens, from 17 or 33 for some shapes). Per k-tile a stage of a D-stage ring receives
-//   the activation tile (T tokens x 64 k, TMA tensor map, 128-byte swizzle, zero fill beyond M and K) and each band's
-//   3 KiB (bulk copies), completing on a full mbarrier; thread 0 fills the first D stages and afterwards the last
-//   of the eight warps to release a stage refills it (no producer warp: a ninth warp would cap registers at 224 and
-//   ptxas then serialises the wgmmas). Warps 0-7 are two warpgroups, each owning
-//   `bands` 64-row bands: warp w of a warpgroup converts block t = w of its bands (the wgmma register-A fragment of
-//   rows 16w..16w+15 is the m16n8k16 A fragment) and issues wgmma.m64nTk16 with A from registers and B from the
-//   swizzled tile. Split-K across a cluster is reduced through distributed shared memory as above.
+// * WgmmaKernel (sm_90a, M > 32 tokens, from 17 for wide layers). Three warpgroups: a producer (one thread, registers
+//   given back with setmaxnreg) streams each k-tile's activation tile (T tokens x 64 k, TMA tensor map, 128-byte
+//   swizzle, zero fill beyond M and K) and the bands' 3 KiB each (bulk copies) into a D-stage ring with full/empty
+//   mbarriers; two consumer warpgroups each own `bands` 64-row bands: warp w of a warpgroup converts block t = w of
+//   its bands (the wgmma register-A fragment of rows 16w..16w+15 is the m16n8k16 A fragment) and issues
+//   wgmma.m64nTk16 with A from registers and B from the swizzled tile. Split-K across a cluster is reduced through
+//   distributed shared memory as above. PlanWgmma picks tile, bands and split with a small cost model.
 #pragma nv_diag_suppress 177  // helpers unused in one of the two target passes
 #include <cooperative_groups.h>
 #include <cuda.h>
@@ -50,7 +49,9 @@ constexpr int kSeg2TileBytes = 1024;
 constexpr int kSeg4TileBytes = 2048;
 constexpr int kDecodeMaxWarps = 16;
 constexpr int kDecodeRowStride = 68;  // floats per (token) row of the reduction buffer: 64 rows + 4 (no conflicts)
-constexpr int kWgThreads = 256;       // two warpgroups; thread 0 also issues the copies
+constexpr int kWgThreads = 384;       // a producer warpgroup and two consumer warpgroups
+constexpr int kWgProducerRegs = 40;   // setmaxnreg: 128 x 40 + 256 x 232 = 64512 registers, the 384 x 168 launched
+constexpr int kWgConsumerRegs = 232;
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 #define FP6_SM90 1
@@ -131,10 +132,40 @@ __device__ __forceinline__ bool MbarTestWait(uint64_t* bar, uint32_t parity) {
 #endif
 }
 
-__device__ __forceinline__ uint64_t EvictFirstPolicy() {
+__device__ __forceinline__ uint32_t LoadShared32(uint32_t addr) {
+  uint32_t v;
+  asm volatile("ld.shared.b32 %0, [%1];" : "=r"(v) : "r"(addr) : "memory");
+  return v;
+}
+
+// Named barrier over `threads` threads (a subset of the block; id 0 is __syncthreads).
+__device__ __forceinline__ void NamedBarrierSync(int id, int threads) {
+  asm volatile("bar.sync %0, %1;" ::"r"(id), "r"(threads) : "memory");
+}
+
+// Register reallocation between warpgroups (sm_90a): the producer gives registers back, the consumers take them.
+template <bool kIncrease, int kRegs>
+__device__ __forceinline__ void SetMaxRegisters() {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  if constexpr (kIncrease) {
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(kRegs));
+  } else {
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" ::"n"(kRegs));
+  }
+#endif
+}
+
+// L2 policy for streamed weights: evict-first when no other CTA reads them, evict-normal when other token tiles will.
+__device__ __forceinline__ uint64_t WeightPolicy(bool evict_first) {
   uint64_t policy = 0;
 #if FP6_SM90
-  asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+  if (evict_first) {
+    asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+  } else {
+    asm volatile("createpolicy.fractional.L2::evict_normal.b64 %0, 1.0;" : "=l"(policy));
+  }
+#else
+  (void)evict_first;
 #endif
   return policy;
 }
@@ -322,7 +353,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
   const uint8_t* seg2 = a.w + static_cast<int64_t>(band) * sh.kt * kSeg2TileBytes;
   const uint8_t* seg4 = a.w + static_cast<int64_t>(sh.np) * sh.kp / 4 + static_cast<int64_t>(band) * sh.kt * kSeg4TileBytes;
 
-  const uint64_t policy = kTma ? EvictFirstPolicy() : 0;
+  const uint64_t policy = kTma ? WeightPolicy(true) : 0;
   auto issue_bulk = [&](int i, int st) {
     MbarArriveExpectTx(&bars[st], kTileBytes);
     BulkCopy(ring + st * kTileBytes, seg2 + static_cast<int64_t>(kt0 + i) * kSeg2TileBytes, kSeg2TileBytes, &bars[st],
@@ -467,7 +498,8 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
 // ------------------------------------------------------------------------------------------------------------
 struct WgShape {
   int np, kp, kt, nb;
-  int cluster;
+  int cluster;  // CTAs splitting K (a cluster of that size)
+  int ntt;      // token tiles
 };
 
 template <int T, int BPW>
@@ -483,7 +515,7 @@ struct WgLayout {
   static constexpr int kSmem = kBarOffset + 2 * kStages * 8 + 1024;  // + alignment slack
 };
 
-static_assert(WgLayout<64, 2>::kSmem <= 232448 && WgLayout<128, 2>::kSmem <= 232448 &&
+static_assert(WgLayout<64, 2>::kSmem <= 232448 && WgLayout<128, 2>::kSmem <= 232448 && WgLayout<128, 1>::kSmem <= 232448 &&
                   WgLayout<256, 1>::kSmem <= 232448,
               "the wgmma kernel's shared memory exceeds Hopper's 227 KiB per block");
 
@@ -493,58 +525,72 @@ __global__ void __launch_bounds__(kWgThreads, 1)
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using L = WgLayout<T, BPW>;
   extern __shared__ __align__(1024) uint8_t smem_raw[];
-  uint8_t* smem = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
+  // 1024-byte alignment for the 128-byte swizzle, computed in the shared window so that every access below stays a
+  // shared-memory access (a round trip through uintptr_t makes the compiler fall back to generic loads).
+  uint8_t* smem = smem_raw + ((1024u - (SmemAddr(smem_raw) & 1023u)) & 1023u);
   uint8_t* xs = smem;                                      // [stages][T rows of 128 B], swizzled
   uint8_t* ws = smem + L::kStages * L::kXTile;             // [stages][2*BPW bands][3 KiB]
   uint64_t* full = reinterpret_cast<uint64_t*>(smem + L::kBarOffset);
   uint64_t* empty = full + L::kStages;
 
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  const int cr = static_cast<int>(ClusterRank());
-  const int group = blockIdx.x / sh.cluster;
+  const int role = warp >> 2;  // 0: producer warpgroup, 1 and 2: consumer warpgroups
+  // CTAs are numbered (band group, token tile, split): the token tiles of one band group run side by side, so the
+  // weights they share come from DRAM once.
+  const int cr = static_cast<int>(ClusterRank());  // split-K index
+  const int ctile = static_cast<int>(blockIdx.x) / sh.cluster;
+  const int group = ctile / sh.ntt;
   const int band0 = group * 2 * BPW;
-  const int64_t token0 = static_cast<int64_t>(blockIdx.y) * T;
+  const int64_t token0 = static_cast<int64_t>(ctile % sh.ntt) * T;
   const int kt0 = static_cast<int>(static_cast<int64_t>(sh.kt) * cr / sh.cluster);
   const int kt1 = static_cast<int>(static_cast<int64_t>(sh.kt) * (cr + 1) / sh.cluster);
   const int nkt = kt1 - kt0;
 
-  int* released = reinterpret_cast<int*>(empty);  // per stage: how many of the 8 warps are done with it
   if (threadIdx.x == 0) {
     for (int d = 0; d < L::kStages; ++d) {
       MbarInit(&full[d], 1);
-      released[d] = 0;
+      MbarInit(&empty[d], 8);  // one arrival per consumer warp
     }
     FenceBarrierInit();
   }
   __syncthreads();
 
-  // No producer warp: thread 0 fills the ring, then the last of the eight warps to release a stage refills it.
-  const uint64_t policy = EvictFirstPolicy();
-  int valid = 0;
-  for (int j = 0; j < 2 * BPW; ++j) valid += (band0 + j < sh.nb) ? 1 : 0;
-  const uint32_t stage_bytes = static_cast<uint32_t>(L::kXTile + valid * kTileBytes);
-  auto produce = [&](int i) {
-    const int st = i % L::kStages;
-    const int kt = kt0 + i;
-    MbarArriveExpectTx(&full[st], stage_bytes);
-    TensorCopy2d(xs + st * L::kXTile, &x_map, kt * 64, static_cast<int>(token0), &full[st]);
-    for (int j = 0; j < 2 * BPW; ++j) {
-      const int band = band0 + j;
-      if (band < sh.nb) {
-        uint8_t* dst = ws + st * L::kWTile + j * kTileBytes;
-        const int64_t tile = static_cast<int64_t>(band) * sh.kt + kt;
-        BulkCopy(dst, a.w + tile * kSeg2TileBytes, kSeg2TileBytes, &full[st], policy);
-        BulkCopy(dst + kSeg2TileBytes, a.w + static_cast<int64_t>(sh.np) * sh.kp / 4 + tile * kSeg4TileBytes,
-                 kSeg4TileBytes, &full[st], policy);
+  if (role == 0) {
+    // ---- producer: one thread streams the activation tile and the bands' weights of every k-tile into the ring ----
+    SetMaxRegisters<false, kWgProducerRegs>();
+    if (threadIdx.x == 0) {
+      const uint64_t policy = WeightPolicy(sh.ntt == 1);
+      int valid = 0;
+      for (int j = 0; j < 2 * BPW; ++j) valid += (band0 + j < sh.nb) ? 1 : 0;
+      const uint32_t stage_bytes = static_cast<uint32_t>(L::kXTile + valid * kTileBytes);
+      for (int i = 0; i < nkt; ++i) {
+        const int st = i % L::kStages;
+        if (i >= L::kStages) MbarWait(&empty[st], ((i / L::kStages) - 1) & 1);
+        const int kt = kt0 + i;
+        MbarArriveExpectTx(&full[st], stage_bytes);
+        TensorCopy2d(xs + st * L::kXTile, &x_map, kt * 64, static_cast<int>(token0), &full[st]);
+        for (int j = 0; j < 2 * BPW; ++j) {
+          const int band = band0 + j;
+          if (band < sh.nb) {
+            uint8_t* dst = ws + st * L::kWTile + j * kTileBytes;
+            const int64_t tile = static_cast<int64_t>(band) * sh.kt + kt;
+            BulkCopy(dst, a.w + tile * kSeg2TileBytes, kSeg2TileBytes, &full[st], policy);
+            BulkCopy(dst + kSeg2TileBytes, a.w + static_cast<int64_t>(sh.np) * sh.kp / 4 + tile * kSeg4TileBytes,
+                     kSeg4TileBytes, &full[st], policy);
+          }
+        }
       }
     }
-  };
-  if (threadIdx.x == 0) {
-    for (int i = 0; i < L::kStages && i < nkt; ++i) produce(i);
+    // The producer warpgroup only takes part in the block- and cluster-wide barriers of the epilogue below.
+    if (sh.cluster == 1) __syncthreads(); else ClusterSync();
+    if (sh.cluster > 1) ClusterSync();
+    return;
   }
 
+  // ---- consumers: warp wi of warpgroup wg converts block t = wi of the wg's bands and issues the wgmmas ----
+  SetMaxRegisters<true, kWgConsumerRegs>();
+  const int wg = role - 1, wi = warp & 3;
   float acc[BPW][T / 2];
-  const int wg = warp >> 2, wi = warp & 3;
 #pragma unroll
   for (int j = 0; j < BPW; ++j)
 #pragma unroll
@@ -560,24 +606,34 @@ __global__ void __launch_bounds__(kWgThreads, 1)
 #pragma unroll
         for (int e = 0; e < 4; ++e) frag[r][s][j][e] = 0u;
   const int shift = (wi & 1) * 4;  // block B of a 2-bit word pair
+  // This lane's words in a stage: the 2-bit word of slice s is at +32*s words, the 4-bit word at +64*s words.
+  const uint32_t w_lane = SmemAddr(ws) + static_cast<uint32_t>(wg * BPW * kTileBytes) + 4u * ((wi >> 1) * 32 + lane);
+  const uint32_t w4_lane = 4u * (256 + wi * 32) - 4u * ((wi >> 1) * 32);
+  const uint32_t x_base = SmemAddr(xs);
 
-  // One k-tile: convert its 4 slices x BPW bands, issue all their wgmmas as one group, retire the previous group.
-  auto tile = [&](int i, uint32_t (&fr)[4][BPW][4], uint32_t (&prev)[4][BPW][4]) {
+  // One k-tile: convert its 4 slices x BPW bands, issue all their wgmmas as one group, retire the previous group and
+  // hand its stage back to the producer.
+  auto tile = [&](int i, uint32_t (&fr)[4][BPW][4]) {
     const int st = i % L::kStages;
     MbarWait(&full[st], (i / L::kStages) & 1);
-    const uint8_t* wst = ws + st * L::kWTile;
-    const uint32_t xaddr = SmemAddr(xs + st * L::kXTile);
+    const uint32_t wst = w_lane + static_cast<uint32_t>(st * L::kWTile);
+    uint32_t w2[4][BPW], w4[4][BPW];
 #pragma unroll
     for (int s = 0; s < 4; ++s)
 #pragma unroll
       for (int j = 0; j < BPW; ++j) {
-        const uint32_t* words = reinterpret_cast<const uint32_t*>(wst + (wg * BPW + j) * kTileBytes);
-        const uint32_t w2 = words[(2 * s + (wi >> 1)) * 32 + lane];
-        const uint32_t w4 = words[256 + (4 * s + wi) * 32 + lane];
-        uint32_t xlo, xhi;
-        SpreadSignE2(w2, xlo, xhi);
-        DequantBlock(xlo << shift, xhi << shift, w4, fr[s][j]);
+        w2[s][j] = LoadShared32(wst + j * kTileBytes + 4u * 64 * s);
+        w4[s][j] = LoadShared32(wst + j * kTileBytes + w4_lane + 4u * 128 * s);
       }
+#pragma unroll
+    for (int s = 0; s < 4; ++s)
+#pragma unroll
+      for (int j = 0; j < BPW; ++j) {
+        uint32_t xlo, xhi;
+        SpreadSignE2(w2[s][j], xlo, xhi);
+        DequantBlock(xlo << shift, xhi << shift, w4[s][j], fr[s][j]);
+      }
+    const uint32_t xaddr = x_base + static_cast<uint32_t>(st * L::kXTile);
     WgmmaFence();
 #pragma unroll
     for (int s = 0; s < 4; ++s)
@@ -585,30 +641,20 @@ __global__ void __launch_bounds__(kWgThreads, 1)
       for (int j = 0; j < BPW; ++j) Wgmma<T>::Run(acc[j], fr[s][j], SwizzledKMajorDesc(xaddr + 32 * s));
     WgmmaCommit();
     WgmmaWait<1>();  // the previous tile's group is done: its stage and its fragments are free
-    (void)prev;
-    if (i > 0 && lane == 0) {
-      // This warp is done with tile i-1 (its wgmmas retired, its words read). The eighth warp to say so refills the
-      // stage with tile i-1+kStages at once, so the ring never loses its lead.
-      const int ps = (i - 1) % L::kStages;
-      __threadfence_block();
-      if (atomicAdd(&released[ps], 1) == 7) {
-        released[ps] = 0;
-        if (i - 1 + L::kStages < nkt) produce(i - 1 + L::kStages);
-      }
-    }
+    if (i > 0 && lane == 0) MbarArrive(&empty[(i - 1) % L::kStages]);
   };
   // Unrolled by two with no conditional inside, so that on every path the fragments being overwritten belong to a
   // retired group (ptxas otherwise serialises the wgmmas, C7513).
   int i = 0;
   for (; i + 1 < nkt; i += 2) {
-    tile(i, frag[0], frag[1]);
-    tile(i + 1, frag[1], frag[0]);
+    tile(i, frag[0]);
+    tile(i + 1, frag[1]);
   }
-  if (i < nkt) tile(i, frag[0], frag[1]);
+  if (i < nkt) tile(i, frag[0]);
   WgmmaWait<0>();
 
   // ---- epilogue: FP32 partials to shared memory, reduce across the cluster, scale, store ----
-  __syncthreads();
+  NamedBarrierSync(1, 256);  // both consumer warpgroups are done with the ring, which the partials reuse
   float* red = reinterpret_cast<float*>(smem);
   {
     const int g = lane >> 2, q = lane & 3;
@@ -625,7 +671,8 @@ __global__ void __launch_bounds__(kWgThreads, 1)
   const int tok_begin = T * cr / sh.cluster, tok_end = T * (cr + 1) / sh.cluster;
   const int quads = L::kRows / 4;
   const bool vec_store = (a.n % 4) == 0;
-  for (int it = threadIdx.x; it < (tok_end - tok_begin) * quads; it += blockDim.x) {
+  const int ct = threadIdx.x - 128;  // consumer thread index, 0..255
+  for (int it = ct; it < (tok_end - tok_begin) * quads; it += 256) {
     const int tok = tok_begin + it / quads;
     const int r4 = (it % quads) * 4;
     const int64_t m = token0 + tok;
@@ -662,7 +709,7 @@ __global__ void __launch_bounds__(kWgThreads, 1)
         if (n + e < a.n) StoreOutput(a, m, n + e, vals[e]);
     }
   }
-  if (sh.cluster > 1) ClusterSync();
+  if (sh.cluster > 1) ClusterSync();  // no CTA leaves while another still reads its shared memory
 #else
   (void)x_map; (void)a; (void)sh;
   __trap();
@@ -706,6 +753,9 @@ struct Runtime {
   DeviceInfo info;
   EncodeTiledFn encode = nullptr;
   int decode_ctas_per_sm[3][6] = {};  // [MT = 8, 16, 32][variant]
+  // CTAs of the wgmma kernel that run at once with clusters of 1, 2, 4 (clusters must fit a GPC, so a wave holds
+  // fewer CTAs than SMs once the cluster grows): [variant: t64b1 t64b2 t128b1 t128b2 t256b1][cluster 1, 2, 4].
+  int wg_ctas_per_wave[5][3] = {};
 };
 Runtime g_runtime[16];
 
@@ -730,9 +780,33 @@ cudaError_t PrepareDecode(int* ctas_per_sm) {
   return e;
 }
 
+constexpr int WgVariant(int tile, int bands) { return tile == 64 ? bands - 1 : (tile == 128 ? 1 + bands : 4); }
+
 template <int T, int BPW>
-cudaError_t PrepareWgmma() {
-  return cudaFuncSetAttribute(WgmmaKernel<T, BPW>, cudaFuncAttributeMaxDynamicSharedMemorySize, WgLayout<T, BPW>::kSmem);
+cudaError_t PrepareWgmma(int (&ctas_per_wave)[3], int sm_count) {
+  cudaError_t e = cudaFuncSetAttribute(WgmmaKernel<T, BPW>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       WgLayout<T, BPW>::kSmem);
+  for (int ci = 0; ci < 3 && e == cudaSuccess; ++ci) {
+    const int cluster = 1 << ci;
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = dim3(static_cast<unsigned>(cluster * sm_count), 1, 1);
+    cfg.blockDim = dim3(kWgThreads, 1, 1);
+    cfg.dynamicSmemBytes = WgLayout<T, BPW>::kSmem;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeClusterDimension;
+    attr[0].val.clusterDim.x = static_cast<unsigned>(cluster);
+    attr[0].val.clusterDim.y = 1;
+    attr[0].val.clusterDim.z = 1;
+    cfg.attrs = attr;
+    cfg.numAttrs = 1;
+    int clusters = 0;
+    if (cudaOccupancyMaxActiveClusters(&clusters, WgmmaKernel<T, BPW>, &cfg) != cudaSuccess) {
+      (void)cudaGetLastError();  // a failed query only costs the planner its estimate
+      clusters = sm_count / cluster;
+    }
+    ctas_per_wave[ci] = clusters > 0 ? clusters * cluster : sm_count;
+  }
+  return e;
 }
 
 cudaError_t InitRuntime(int device, Runtime& rt, const DeviceInfo& info) {
@@ -757,9 +831,12 @@ cudaError_t InitRuntime(int device, Runtime& rt, const DeviceInfo& info) {
   if ((e = PrepareDecode<16, 16, 3, false>(&c[1][5])) != cudaSuccess) return e;
   if ((e = PrepareDecode<32, 16, 3, false>(&c[2][5])) != cudaSuccess) return e;
   if (info.has_wgmma) {
-    if ((e = PrepareWgmma<64, 2>()) != cudaSuccess) return e;
-    if ((e = PrepareWgmma<128, 2>()) != cudaSuccess) return e;
-    if ((e = PrepareWgmma<256, 1>()) != cudaSuccess) return e;
+    int(&w)[5][3] = rt.wg_ctas_per_wave;
+    if ((e = PrepareWgmma<64, 1>(w[WgVariant(64, 1)], info.sm_count)) != cudaSuccess) return e;
+    if ((e = PrepareWgmma<64, 2>(w[WgVariant(64, 2)], info.sm_count)) != cudaSuccess) return e;
+    if ((e = PrepareWgmma<128, 1>(w[WgVariant(128, 1)], info.sm_count)) != cudaSuccess) return e;
+    if ((e = PrepareWgmma<128, 2>(w[WgVariant(128, 2)], info.sm_count)) != cudaSuccess) return e;
+    if ((e = PrepareWgmma<256, 1>(w[WgVariant(256, 1)], info.sm_count)) != cudaSuccess) return e;
     void* fn = nullptr;
     cudaDriverEntryPointQueryResult query;
 #if CUDART_VERSION >= 12050
@@ -808,21 +885,49 @@ GemmConfig PlanDecode(const DeviceInfo& info, int64_t m, int n, int k) {
   return c;
 }
 
+// Estimated SM cycles of one wgmma configuration, used to rank them (docs/cuda-kernel.md, "Planner"): waves of CTAs
+// (clusters must fit a GPC, so fewer CTAs per wave at larger clusters) x the k-tiles of a split x the cost of a k-tile
+// (the slowest of tensor cores, the weight stream from DRAM at the whole machine's bandwidth, and the activation tile
+// from L2, plus a fixed ~300 cycles) + the cluster reduction. Fitted to the H100 sweep within ~15 %.
+double WgmmaCycles(const Runtime& rt, const DeviceInfo& info, int64_t m, int nb, int kt, int tile, int bands, int cluster) {
+  const int64_t ctas = static_cast<int64_t>(CeilDiv(nb, 2 * bands)) * CeilDiv(m, tile) * cluster;
+  const int ci = cluster == 1 ? 0 : (cluster == 2 ? 1 : 2);
+  int per_wave = rt.wg_ctas_per_wave[WgVariant(tile, bands)][ci];
+  if (per_wave <= 0) per_wave = info.sm_count;
+  const double waves = static_cast<double>((ctas + per_wave - 1) / per_wave);
+  const double tensor = 4.0 * bands * tile;      // 128*bands rows x tile tokens x 64 k at 2048 FMA per cycle
+  const double weights = 424.0 * bands;          // 6 KiB per band pair at ~14.5 B per SM-cycle
+  const double activations = 3.2 * tile;         // tile x 128 B from L2 at ~40 B per SM-cycle
+  const double per_tile = std::max(tensor, std::max(weights, activations)) + 300.0;
+  const double splits_k = static_cast<double>(kt) / cluster;
+  const double reduce = cluster > 1 ? 8.0 * bands * tile * cluster + 2000.0 : 0.0;
+  return waves * (splits_k * per_tile + reduce);
+}
+
 GemmConfig PlanWgmma(const DeviceInfo& info, int64_t m, int n, int k) {
-  GemmConfig c;
-  c.kind = KernelKind::kWgmma;
-  c.tile = m <= 64 ? 64 : (m <= 160 ? 128 : 256);
-  c.bands = c.tile == 256 ? 1 : 2;
-  c.cluster = 1;
+  const Runtime& rt = g_runtime[info.device & 15];
   const int nb = CeilDiv(n, 64), kt = CeilDiv(k, 64);
-  const int64_t tiles = static_cast<int64_t>(CeilDiv(nb, 2 * c.bands)) * CeilDiv(m, c.tile);
-  if (c.tile < 256) {
-    // Split K while all CTAs fit one wave and each split keeps >= 16 k-tiles; at most 4 (measured).
-    while (c.cluster < 4 && tiles * c.cluster * 2 <= info.sm_count && kt / (c.cluster * 2) >= 16) c.cluster *= 2;
-  } else if (m <= 512 && tiles * 10 <= info.sm_count * 7 && kt >= 64) {
-    c.cluster = 2;  // 256-token tiles: partial sums are large, one split at most, and only for under-filled machines
+  GemmConfig best;
+  best.kind = KernelKind::kWgmma;
+  double best_cycles = 0.0;
+  // Token tiles that fit M (and the next smaller one, for narrow layers that need more CTAs); bands and K splits.
+  const int first = m <= 64 ? 64 : (m <= 160 ? 128 : 256);
+  for (int tile = first; tile >= 64 && tile >= first / 2; tile /= 2) {
+    for (int bands = (tile == 256 ? 1 : 2); bands >= 1; --bands) {
+      for (int cluster = 1; cluster <= 4; cluster *= 2) {
+        if (cluster > 1 && kt / cluster < 16) break;  // a split keeps >= 16 k-tiles
+        const double cycles = WgmmaCycles(rt, info, m, nb, kt, tile, bands, cluster);
+        // Ties (within 3 %) go to the first candidate: the larger tile, more bands, fewer splits.
+        if (best_cycles == 0.0 || cycles < best_cycles * 0.97) {
+          best_cycles = cycles;
+          best.tile = tile;
+          best.bands = bands;
+          best.cluster = cluster;
+        }
+      }
+    }
   }
-  return c;
+  return best;
 }
 
 template <int T, int BPW>
@@ -842,8 +947,9 @@ cudaError_t LaunchWgmma(const Runtime& rt, const GemmArgs& a, const GemmConfig& 
   sh.kt = sh.kp / 64;
   sh.nb = sh.np / 64;
   sh.cluster = c.cluster;
+  sh.ntt = CeilDiv(a.m, T);
   cudaLaunchConfig_t cfg = {};
-  cfg.gridDim = dim3(static_cast<unsigned>(CeilDiv(sh.nb, 2 * BPW) * c.cluster), static_cast<unsigned>(CeilDiv(a.m, T)), 1);
+  cfg.gridDim = dim3(static_cast<unsigned>(static_cast<int64_t>(CeilDiv(sh.nb, 2 * BPW)) * sh.ntt * c.cluster), 1, 1);
   cfg.blockDim = dim3(kWgThreads, 1, 1);
   cfg.dynamicSmemBytes = WgLayout<T, BPW>::kSmem;
   cfg.stream = stream;
@@ -925,16 +1031,15 @@ bool ConfigSupported(const DeviceInfo& info, const GemmConfig& c, int64_t m, int
     return CeilDiv(m, c.tile) <= 65535;
   }
   if (!info.has_wgmma || !x_aligned16 || (k % 8) != 0) return false;
-  if (!((c.tile == 64 && c.bands == 2) || (c.tile == 128 && c.bands == 2) || (c.tile == 256 && c.bands == 1))) return false;
+  if (!((c.tile == 64 || c.tile == 128 || c.tile == 256) && (c.bands == 1 || (c.bands == 2 && c.tile < 256)))) return false;
   if (c.cluster > kt) return false;
   return CeilDiv(m, c.tile) <= 65535 && m < (int64_t(1) << 31);
 }
 
 GemmConfig PlanGemm(const DeviceInfo& info, int64_t m, int n, int k, bool x_aligned16) {
   // Measured: up to 16 tokens the mma.sync kernel; up to 32 it wins unless N >= 1.4 K (wide layers with short K);
-  // up to 64 it still wins for long-K layers (K >= 2 N, the down projections); beyond that the wgmma kernel.
-  const bool wgmma = m > 64 || (m > 32 && static_cast<int64_t>(k) < 2 * static_cast<int64_t>(n)) ||
-                     (m > 16 && 10 * static_cast<int64_t>(n) >= 14 * static_cast<int64_t>(k));
+  // beyond that the wgmma kernel.
+  const bool wgmma = m > 32 || (m > 16 && 10 * static_cast<int64_t>(n) >= 14 * static_cast<int64_t>(k));
   if (wgmma) {
     GemmConfig w = PlanWgmma(info, m, n, k);
     if (ConfigSupported(info, w, m, n, k, x_aligned16)) return w;
@@ -947,8 +1052,8 @@ cudaError_t RunGemm(const DeviceInfo& info, const GemmArgs& a, const GemmConfig&
   const Runtime& rt = g_runtime[info.device & 15];
   if (c.kind == KernelKind::kWgmma) {
     if (rt.encode == nullptr) return cudaErrorNotSupported;
-    if (c.tile == 64) return LaunchWgmma<64, 2>(rt, a, c, stream);
-    if (c.tile == 128) return LaunchWgmma<128, 2>(rt, a, c, stream);
+    if (c.tile == 64) return c.bands == 1 ? LaunchWgmma<64, 1>(rt, a, c, stream) : LaunchWgmma<64, 2>(rt, a, c, stream);
+    if (c.tile == 128) return c.bands == 1 ? LaunchWgmma<128, 1>(rt, a, c, stream) : LaunchWgmma<128, 2>(rt, a, c, stream);
     return LaunchWgmma<256, 1>(rt, a, c, stream);
   }
   const int v = DecodeVariant(c.warps, c.stages, c.cp_async);

@@ -24,13 +24,13 @@ struct GemmArgs {
 
 enum class KernelKind : int {
   kDecode = 0,  // mma.sync mixed-input kernel: one warp per 64-row band x K range, cluster split-K (any GPU >= sm_80)
-  kWgmma = 1,   // wgmma kernel (sm_90a): two consumer warpgroups + a TMA producer warp, cluster split-K
+  kWgmma = 1,   // wgmma kernel (sm_90a): a TMA producer warpgroup + two consumer warpgroups, cluster split-K
 };
 
 struct GemmConfig {
   KernelKind kind = KernelKind::kDecode;
   int tile = 8;     // tokens per CTA: decode 8/16/32, wgmma 64/128/256
-  int bands = 1;    // decode: 64-row bands per CTA (1,2,4,8; the other warps split K); wgmma: bands per warpgroup (1,2)
+  int bands = 1;    // decode: 64-row bands per CTA (1,2,4,8; the other warps split K); wgmma: bands per warpgroup (1,2; 1 at tile 256)
   int cluster = 1;  // CTAs of one cluster that split K and reduce through distributed shared memory (1..8)
   int warps = 8;    // decode: warps per CTA (8 or 4)
   int stages = 4;   // decode: shared-memory stages per warp (4 with 8 warps; 8 or 6 with 4 warps; 3 with 16)

@@ -259,7 +259,7 @@ int main(int argc, char** argv) {
                   t16 / t6, chosen[si][m].c_str(), rel);
       std::fflush(stdout);
 
-      if (explore && si < core_count && (m == 1 || m == 16 || m == 32 || m == 64 || m == 256 || m == 1024)) {
+      if (explore && si < core_count && (m == 1 || m == 16 || m == 32 || m == 64 || m == 128 || m == 256 || m == 1024)) {
         std::vector<fp6::cuda::GemmConfig> cands;
         const int variants[5][3] = {{8, 4, 0}, {4, 6, 0}, {16, 3, 0}, {8, 4, 1}, {16, 3, 1}};
         for (int t : {8, 16, 32})
@@ -277,7 +277,7 @@ int main(int argc, char** argv) {
                   fp6::cuda::ConfigSupported(info, g, m, s.n, s.k, true))
                 cands.push_back(g);
             }
-        const int wt[3][2] = {{64, 2}, {128, 2}, {256, 1}};
+        const int wt[5][2] = {{64, 1}, {64, 2}, {128, 1}, {128, 2}, {256, 1}};
         for (const auto& tb : wt)
           for (int c = 1; c <= 4; c *= 2) {
             fp6::cuda::GemmConfig g;

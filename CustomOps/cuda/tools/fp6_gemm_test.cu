@@ -208,7 +208,7 @@ std::vector<GemmConfig> ConfigsFor(const fp6::cuda::DeviceInfo& info, const Prob
       if (quick) break;
     }
   }
-  const int wt[3][2] = {{64, 2}, {128, 2}, {256, 1}};
+  const int wt[5][2] = {{64, 1}, {64, 2}, {128, 1}, {128, 2}, {256, 1}};
   for (const auto& tb : wt) {
     for (int c = 1; c <= 4; c *= 2) {
       GemmConfig g;
