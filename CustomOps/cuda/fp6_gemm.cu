@@ -780,6 +780,29 @@ cudaError_t PrepareDecode(int* ctas_per_sm) {
   return e;
 }
 
+// A launch configuration with a 1-D cluster of `cluster` CTAs along x (no cluster attribute when `cluster` is 0: GPUs
+// before sm_90). Not copyable: the configuration points at the attribute stored beside it.
+struct ClusterLaunch {
+  cudaLaunchConfig_t cfg = {};
+  cudaLaunchAttribute attr[1] = {};
+  ClusterLaunch(dim3 grid, int threads, int smem_bytes, cudaStream_t stream, int cluster) {
+    cfg.gridDim = grid;
+    cfg.blockDim = dim3(static_cast<unsigned>(threads), 1, 1);
+    cfg.dynamicSmemBytes = static_cast<size_t>(smem_bytes);
+    cfg.stream = stream;
+    if (cluster > 0) {
+      attr[0].id = cudaLaunchAttributeClusterDimension;
+      attr[0].val.clusterDim.x = static_cast<unsigned>(cluster);
+      attr[0].val.clusterDim.y = 1;
+      attr[0].val.clusterDim.z = 1;
+      cfg.attrs = attr;
+      cfg.numAttrs = 1;
+    }
+  }
+  ClusterLaunch(const ClusterLaunch&) = delete;
+  ClusterLaunch& operator=(const ClusterLaunch&) = delete;
+};
+
 constexpr int WgVariant(int tile, int bands) { return tile == 64 ? bands - 1 : (tile == 128 ? 1 + bands : 4); }
 
 template <int T, int BPW>
@@ -788,19 +811,10 @@ cudaError_t PrepareWgmma(int (&ctas_per_wave)[3], int sm_count) {
                                        WgLayout<T, BPW>::kSmem);
   for (int ci = 0; ci < 3 && e == cudaSuccess; ++ci) {
     const int cluster = 1 << ci;
-    cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = dim3(static_cast<unsigned>(cluster * sm_count), 1, 1);
-    cfg.blockDim = dim3(kWgThreads, 1, 1);
-    cfg.dynamicSmemBytes = WgLayout<T, BPW>::kSmem;
-    cudaLaunchAttribute attr[1];
-    attr[0].id = cudaLaunchAttributeClusterDimension;
-    attr[0].val.clusterDim.x = static_cast<unsigned>(cluster);
-    attr[0].val.clusterDim.y = 1;
-    attr[0].val.clusterDim.z = 1;
-    cfg.attrs = attr;
-    cfg.numAttrs = 1;
+    const ClusterLaunch launch(dim3(static_cast<unsigned>(cluster * sm_count), 1, 1), kWgThreads, WgLayout<T, BPW>::kSmem,
+                               nullptr, cluster);
     int clusters = 0;
-    if (cudaOccupancyMaxActiveClusters(&clusters, WgmmaKernel<T, BPW>, &cfg) != cudaSuccess) {
+    if (cudaOccupancyMaxActiveClusters(&clusters, WgmmaKernel<T, BPW>, &launch.cfg) != cudaSuccess) {
       (void)cudaGetLastError();  // a failed query only costs the planner its estimate
       clusters = sm_count / cluster;
     }
@@ -948,19 +962,10 @@ cudaError_t LaunchWgmma(const Runtime& rt, const GemmArgs& a, const GemmConfig& 
   sh.nb = sh.np / 64;
   sh.cluster = c.cluster;
   sh.ntt = CeilDiv(a.m, T);
-  cudaLaunchConfig_t cfg = {};
-  cfg.gridDim = dim3(static_cast<unsigned>(static_cast<int64_t>(CeilDiv(sh.nb, 2 * BPW)) * sh.ntt * c.cluster), 1, 1);
-  cfg.blockDim = dim3(kWgThreads, 1, 1);
-  cfg.dynamicSmemBytes = WgLayout<T, BPW>::kSmem;
-  cfg.stream = stream;
-  cudaLaunchAttribute attr[1];
-  attr[0].id = cudaLaunchAttributeClusterDimension;
-  attr[0].val.clusterDim.x = static_cast<unsigned>(c.cluster);
-  attr[0].val.clusterDim.y = 1;
-  attr[0].val.clusterDim.z = 1;
-  cfg.attrs = attr;
-  cfg.numAttrs = 1;
-  return cudaLaunchKernelEx(&cfg, WgmmaKernel<T, BPW>, map, a, sh);
+  const ClusterLaunch launch(
+      dim3(static_cast<unsigned>(static_cast<int64_t>(CeilDiv(sh.nb, 2 * BPW)) * sh.ntt * c.cluster), 1, 1), kWgThreads,
+      WgLayout<T, BPW>::kSmem, stream, c.cluster);
+  return cudaLaunchKernelEx(&launch.cfg, WgmmaKernel<T, BPW>, map, a, sh);
 }
 
 template <int MT, int W, int S, bool B>
@@ -975,21 +980,10 @@ cudaError_t LaunchDecode(const DeviceInfo& info, const GemmArgs& a, const GemmCo
   sh.kw = kDecodeWarps / c.bands;
   sh.cluster = c.cluster;
   sh.x_vec = ((a.k % 2) == 0 && (reinterpret_cast<uintptr_t>(a.x) % 4) == 0) ? 1 : 0;
-  cudaLaunchConfig_t cfg = {};
-  cfg.gridDim = dim3(static_cast<unsigned>(CeilDiv(sh.nb, c.bands) * c.cluster), static_cast<unsigned>(CeilDiv(a.m, MT)), 1);
-  cfg.blockDim = dim3(kDecodeWarps * 32, 1, 1);
-  cfg.dynamicSmemBytes = DecodeSmemBytes(W, S);
-  cfg.stream = stream;
-  cudaLaunchAttribute attr[1];
-  if (info.cc_major >= 9) {
-    attr[0].id = cudaLaunchAttributeClusterDimension;
-    attr[0].val.clusterDim.x = static_cast<unsigned>(c.cluster);
-    attr[0].val.clusterDim.y = 1;
-    attr[0].val.clusterDim.z = 1;
-    cfg.attrs = attr;
-    cfg.numAttrs = 1;
-  }
-  return cudaLaunchKernelEx(&cfg, DecodeKernel<MT, W, S, B>, a, sh);
+  const ClusterLaunch launch(
+      dim3(static_cast<unsigned>(CeilDiv(sh.nb, c.bands) * c.cluster), static_cast<unsigned>(CeilDiv(a.m, MT)), 1),
+      kDecodeWarps * 32, DecodeSmemBytes(W, S), stream, info.cc_major >= 9 ? c.cluster : 0);
+  return cudaLaunchKernelEx(&launch.cfg, DecodeKernel<MT, W, S, B>, a, sh);
 }
 
 }  // namespace
