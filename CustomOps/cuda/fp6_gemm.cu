@@ -344,8 +344,9 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
   const int band = group * sh.bands + bl;
   const int64_t token0 = static_cast<int64_t>(blockIdx.y) * MT;
   const int splits = sh.cluster * sh.kw, split = cr * sh.kw + ksl;
-  const int kt0 = static_cast<int>(static_cast<int64_t>(sh.kt) * split / splits);
-  const int kt1 = static_cast<int>(static_cast<int64_t>(sh.kt) * (split + 1) / splits);
+  // 32-bit arithmetic: 64-bit division is a long software sequence on the GPU (kt * splits < 2^31 always).
+  const int kt0 = sh.kt * split / splits;
+  const int kt1 = sh.kt * (split + 1) / splits;
   const int nkt = band < sh.nb ? kt1 - kt0 : 0;
 
   uint8_t* ring = smem + warp * kDecodeStages * kTileBytes;
@@ -445,6 +446,8 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
   // ---- reduction: warps of the CTA (shared memory), then CTAs of the cluster (distributed shared memory) ----
   __syncthreads();  // every ring is drained; the buffer below reuses it
   float* red = reinterpret_cast<float*>(smem);
+  // Only the tile's valid tokens are reduced and stored (decode usually has fewer than MT: 1 of 8 at M = 1).
+  const int mvalid = static_cast<int>(a.m - token0 < MT ? a.m - token0 : MT);
   {
     const int g = lane >> 2, q = lane & 3;
     float* mine = red + static_cast<int64_t>((ksl * sh.bands + bl) * MT) * kDecodeRowStride;
@@ -456,13 +459,13 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
         for (int e = 0; e < 4; ++e) {
           const int row = 16 * t + g + 8 * (e >> 1);
           const int tok = 8 * nt + 2 * q + (e & 1);
-          mine[tok * kDecodeRowStride + row] = acc[t][nt][e];
+          if (tok < mvalid) mine[tok * kDecodeRowStride + row] = acc[t][nt][e];
         }
   }
   __syncthreads();
-  const int outputs = sh.bands * MT * 64;
+  const int outputs = sh.bands * mvalid * 64;  // (band, valid token, row), row fastest
   for (int o = threadIdx.x; o < outputs; o += blockDim.x) {
-    const int row = o & 63, tok = (o >> 6) % MT, blo = o / (64 * MT);
+    const int row = o & 63, tok = (o >> 6) % mvalid, blo = (o >> 6) / mvalid;
     float sum = 0.0f;
 #pragma unroll
     for (int k = 0; k < kDecodeWarps; ++k) {
@@ -472,10 +475,10 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
   }
   // A one-CTA cluster needs only a CTA barrier (the cluster barrier's release costs a memory barrier, measured).
   if (sh.cluster == 1) __syncthreads(); else ClusterSync();
-  const int begin = static_cast<int>(static_cast<int64_t>(outputs) * cr / sh.cluster);
-  const int end = static_cast<int>(static_cast<int64_t>(outputs) * (cr + 1) / sh.cluster);
+  const int begin = outputs * cr / sh.cluster;
+  const int end = outputs * (cr + 1) / sh.cluster;
   for (int o = begin + threadIdx.x; o < end; o += blockDim.x) {
-    const int row = o & 63, tok = (o >> 6) % MT, blo = o / (64 * MT);
+    const int row = o & 63, tok = (o >> 6) % mvalid, blo = (o >> 6) / mvalid;
     const int n = (group * sh.bands + blo) * 64 + row;
     const int64_t m = token0 + tok;
     const int idx = (blo * MT + tok) * kDecodeRowStride + row;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the CUDA Fp6Linear GEMM and runs its checks and benchmark on the GPU machine, one step after another.
 # Run from the repository root:  CustomOps/cuda/run_gpu.sh [steps...]
-#   steps: build test sanitize bench bench-all explore ncu   (default: build test sanitize bench)
+#   steps: build test sanitize bench bench-all explore floor ncu stalls   (default: build test sanitize bench)
+#   floor: the M = 1 ceiling, a plain streaming read of each shape's FP6 bytes (tools/hbm_read_floor.cu)
 # Logs and the report (gemm-<gpu>.md) go to $OUT (default /tmp/fp6-gpu-out); a short table is printed last.
 # ORT headers: $ORT_HEADERS_DIR, else ./.ortheaders (copied from the npm package by the developer), else the npm cache.
 set -uo pipefail
@@ -66,6 +67,13 @@ for step in "${steps[@]}"; do
         timeout 120 ncu --clock-control none -k regex:WgmmaKernel -c 1 $m "$build/fp6_gemm_bench" --shape=57344,8192 --ms=1024 --md=/tmp/s3.md
       } > "$out/stalls.txt" 2>&1
       note "stalls: rc=$?"
+      ;;
+    floor)
+      mkdir -p "$build"
+      nvcc -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -I"$root/CustomOps/include" -I"$root/CustomOps/cuda" \
+        -o "$build/hbm_read_floor" "$root/CustomOps/cuda/tools/hbm_read_floor.cu" "$root/CustomOps/cuda/fp6_gemm.cu" \
+        -lcublas > "$out/floor-build.log" 2>&1 && timeout 200 "$build/hbm_read_floor" > "$out/floor.md" 2>&1
+      note "floor: rc=$? $(grep '^ceiling' "$out/floor.md")"
       ;;
     bench|bench-all|explore)
       args=()

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "../fp6_gemm.h"
+#include "graph_timing.h"
 
 namespace {
 
@@ -94,40 +95,6 @@ __global__ void RelDiff(const uint16_t* a, const uint16_t* b, size_t n, float* o
   }
   atomicAdd(&out[0], num);
   atomicAdd(&out[1], den);
-}
-
-struct Timer {
-  cudaEvent_t a, b;
-  Timer() {
-    CUDA_OK(cudaEventCreate(&a));
-    CUDA_OK(cudaEventCreate(&b));
-  }
-};
-
-template <typename F>
-double TimeGraph(cudaStream_t stream, int calls, int replays, F&& enqueue) {
-  cudaGraph_t graph;
-  cudaGraphExec_t exec;
-  CUDA_OK(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
-  for (int i = 0; i < calls; ++i) enqueue(i);
-  CUDA_OK(cudaStreamEndCapture(stream, &graph));
-  CUDA_OK(cudaGraphInstantiate(&exec, graph, 0));
-  static Timer t;
-  CUDA_OK(cudaGraphLaunch(exec, stream));  // warm-up
-  std::vector<double> us;
-  for (int r = 0; r < replays; ++r) {
-    CUDA_OK(cudaEventRecord(t.a, stream));
-    CUDA_OK(cudaGraphLaunch(exec, stream));
-    CUDA_OK(cudaEventRecord(t.b, stream));
-    CUDA_OK(cudaEventSynchronize(t.b));
-    float ms = 0.f;
-    CUDA_OK(cudaEventElapsedTime(&ms, t.a, t.b));
-    us.push_back(1000.0 * ms / calls);
-  }
-  CUDA_OK(cudaGraphExecDestroy(exec));
-  CUDA_OK(cudaGraphDestroy(graph));
-  std::sort(us.begin(), us.end());
-  return us[us.size() / 2];
 }
 
 std::string Fmt(const char* f, double v) {
@@ -250,8 +217,8 @@ int main(int argc, char** argv) {
       worst_rel = std::max(worst_rel, rel);
 
       const int calls = std::max(16, std::max(n6, n16));
-      const double t16 = TimeGraph(stream, calls, 5, run_cublas);
-      const double t6 = TimeGraph(stream, calls, 5, [&](int i) { run_fp6(i, plan); });
+      const double t16 = fp6::tools::MedianGraphMicros(stream, calls, 5, run_cublas);
+      const double t6 = fp6::tools::MedianGraphMicros(stream, calls, 5, [&](int i) { run_fp6(i, plan); });
       results[si][m] = {t6, t16};
       chosen[si][m] = fp6::cuda::DescribeConfig(plan);
       std::printf("%-16s %6dx%-6d M=%-5lld cublas %9.2f us (%5.2f TB/s)  fp6 %9.2f us (%5.2f TB/s)  x%.2f  [%s] rel=%.1e\n",
@@ -291,7 +258,7 @@ int main(int argc, char** argv) {
         std::string best_name;
         std::string line = std::string(s.name) + " M=" + std::to_string(m) + ":";
         for (const auto& g : cands) {
-          const double t = TimeGraph(stream, calls, 3, [&](int i) { run_fp6(i, g); });
+          const double t = fp6::tools::MedianGraphMicros(stream, calls, 3, [&](int i) { run_fp6(i, g); });
           line += " [" + fp6::cuda::DescribeConfig(g) + "] " + Fmt("%.2f", t);
           if (t < best) {
             best = t;
