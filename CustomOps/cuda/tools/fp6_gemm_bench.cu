@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "../fp6_gemm.h"
+#include "bench_shapes.h"
 #include "graph_timing.h"
 
 namespace {
@@ -38,18 +39,7 @@ namespace {
     }                                                                                    \
   } while (0)
 
-struct Shape {
-  const char* name;
-  int n, k;
-};
-
-// fp6-kernel.md §6.3: the ten shapes the summary averages over.
-const Shape kCore[] = {
-    {"L3-8B qkv", 6144, 4096},        {"L3-8B o", 4096, 4096},          {"L3-8B gate+up", 28672, 4096},
-    {"L3-8B down", 4096, 14336},      {"70B qkv", 10240, 8192},         {"70B o", 8192, 8192},
-    {"70B gate+up", 57344, 8192},     {"70B down", 8192, 28672},        {"L2-7B gate+up", 22016, 4096},
-    {"L2-7B down", 4096, 11008},
-};
+using fp6::tools::Shape;
 // The rest of §10.1 (distinct shapes), tensor-parallel slices and odd shapes.
 const Shape kExtra[] = {
     {"L2-7B qkv", 12288, 4096},       {"L2-7B gate/up", 11008, 4096},   {"L2-7B lm_head", 32000, 4096},
@@ -149,7 +139,7 @@ int main(int argc, char** argv) {
   float* diff = nullptr;
   CUDA_OK(cudaMalloc(&diff, 8));
 
-  std::vector<Shape> shapes(std::begin(kCore), std::end(kCore));
+  std::vector<Shape> shapes(std::begin(fp6::tools::kCoreShapes), std::end(fp6::tools::kCoreShapes));
   if (custom.n > 0) shapes = {custom};
   const size_t core_count = shapes.size();
   if (all) shapes.insert(shapes.end(), std::begin(kExtra), std::end(kExtra));

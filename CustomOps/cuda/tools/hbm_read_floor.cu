@@ -13,6 +13,7 @@
 #include <cstdlib>
 
 #include "../fp6_gemm.h"
+#include "bench_shapes.h"
 #include "graph_timing.h"
 
 namespace {
@@ -24,16 +25,6 @@ void Check(int status, int line) {
   }
 }
 #define CHECK(expr) Check(static_cast<int>(expr), __LINE__)
-
-struct Shape {
-  const char* name;
-  int n, k;
-};
-const Shape kShapes[] = {
-    {"L3-8B qkv", 6144, 4096},  {"L3-8B o", 4096, 4096},        {"L3-8B gate+up", 28672, 4096}, {"L3-8B down", 4096, 14336},
-    {"70B qkv", 10240, 8192},   {"70B o", 8192, 8192},          {"70B gate+up", 57344, 8192},   {"70B down", 8192, 28672},
-    {"L2-7B gate+up", 22016, 4096}, {"L2-7B down", 4096, 11008},
-};
 
 __global__ void EmptyKernel(int* sink) {
   if (threadIdx.x == 1023) sink[0] = 1;
@@ -92,7 +83,7 @@ int main() {
   std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
   double ceiling_sum = 0.0;
   const int calls = 64;
-  for (const Shape& s : kShapes) {
+  for (const fp6::tools::Shape& s : fp6::tools::kCoreShapes) {
     const size_t b6 = static_cast<size_t>(s.n) * s.k * 3 / 4, b16 = static_cast<size_t>(s.n) * s.k * 2;
     const int copies6 = static_cast<int>(std::min<size_t>(64, pool_bytes / b6));
     const int copies16 = static_cast<int>(std::max<size_t>(1, std::min<size_t>(64, pool_bytes / b16)));

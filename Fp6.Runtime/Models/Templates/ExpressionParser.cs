@@ -96,26 +96,19 @@ internal sealed class ExpressionParser(List<Token> tokens, string source)
         return expression;
     }
 
-    private Expr ParseOr()
-    {
-        Expr left = ParseAnd();
-        while (Peek.Is("or"))
-        {
-            int offset = Peek.Offset;
-            _position++;
-            left = new LogicalExpr(false, left, ParseAnd(), offset);
-        }
-        return left;
-    }
+    private Expr ParseOr() => ParseLogical("or", isAnd: false, ParseAnd);
 
-    private Expr ParseAnd()
+    private Expr ParseAnd() => ParseLogical("and", isAnd: true, ParseNot);
+
+    // A left-associative chain of one logical keyword over the next-tighter level: a or b or c = (a or b) or c.
+    private Expr ParseLogical(string keyword, bool isAnd, Func<Expr> operand)
     {
-        Expr left = ParseNot();
-        while (Peek.Is("and"))
+        Expr left = operand();
+        while (Peek.Is(keyword))
         {
             int offset = Peek.Offset;
             _position++;
-            left = new LogicalExpr(true, left, ParseNot(), offset);
+            left = new LogicalExpr(isAnd, left, operand(), offset);
         }
         return left;
     }
