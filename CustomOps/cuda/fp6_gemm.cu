@@ -196,8 +196,8 @@ __device__ __forceinline__ void TensorCopy2d(void* dst, const CUtensorMap* map, 
 #endif
 }
 
-__device__ __forceinline__ void CpAsync16(void* dst, const void* src) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(SmemAddr(dst)), "l"(src) : "memory");
+__device__ __forceinline__ void CpAsync16(uint32_t dst, const void* src) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(dst), "l"(src) : "memory");
 }
 __device__ __forceinline__ void CpAsyncCommit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 template <int N>
@@ -362,16 +362,21 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
     BulkCopy(ring + st * kTileBytes + kSeg2TileBytes, seg4 + static_cast<int64_t>(kt0 + i) * kSeg4TileBytes,
              kSeg4TileBytes, &bars[st], policy);
   };
+  // cp.async: lane l copies 16-byte chunks l + 32u of the tile (u = 0, 1 from the 2-bit segment, 2..5 from the 4-bit
+  // one). The per-lane pointers are set up once, so each tile costs two address computations and six copies with
+  // immediate offsets (the SASS of v13 rebuilt every lane offset per tile: ~48 instructions for six copies).
+  const uint8_t* lane2 = seg2 + static_cast<int64_t>(kt0) * kSeg2TileBytes + lane * 16;
+  const uint8_t* lane4 = seg4 + static_cast<int64_t>(kt0) * kSeg4TileBytes + lane * 16;
+  const uint32_t ring_lane = SmemAddr(ring) + lane * 16;
   auto issue_cp = [&](int i) {
     if (i < nkt) {
-      uint8_t* dst = ring + (i % kDecodeStages) * kTileBytes;
-      const uint8_t* s2 = seg2 + static_cast<int64_t>(kt0 + i) * kSeg2TileBytes;
-      const uint8_t* s4 = seg4 + static_cast<int64_t>(kt0 + i) * kSeg4TileBytes;
+      const uint32_t dst = ring_lane + (i % kDecodeStages) * kTileBytes;
+      const uint8_t* s2 = lane2 + i * kSeg2TileBytes;  // i * 2048 < 2^31: nkt <= 2^20 k-tiles
+      const uint8_t* s4 = lane4 + i * kSeg4TileBytes;
+      CpAsync16(dst, s2);
+      CpAsync16(dst + 512, s2 + 512);
 #pragma unroll
-      for (int u = 0; u < 6; ++u) {
-        const int c = lane + 32 * u;  // 16-byte chunk of the 3 KiB tile
-        CpAsync16(dst + c * 16, c < 64 ? s2 + c * 16 : s4 + (c - 64) * 16);
-      }
+      for (int u = 0; u < 4; ++u) CpAsync16(dst + kSeg2TileBytes + 512 * u, s4 + 512 * u);
     }
     CpAsyncCommit();
   };
@@ -396,12 +401,13 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
 
   ActivationRows<MT> xrows;
   xrows.Init(a, token0, lane);
-  uint32_t xb[4][MT / 8][2];
-  if (nkt > 0) xrows.Load(a, token0, kt0, lane, sh.x_vec, xb);
+  // Activations are prefetched one k-tile ahead into the other of two register sets (the loop is unrolled by two, so
+  // no copies between them).
+  uint32_t xa[4][MT / 8][2], xb[4][MT / 8][2];
+  if (nkt > 0) xrows.Load(a, token0, kt0, lane, sh.x_vec, xa);
 
-  for (int i = 0; i < nkt; ++i) {
+  auto step = [&](int i, const uint32_t (&xc)[4][MT / 8][2], uint32_t (&xn)[4][MT / 8][2]) {
     const int st = i % kDecodeStages;
-    uint32_t xn[4][MT / 8][2];
     if (i + 1 < nkt) xrows.Load(a, token0, kt0 + i + 1, lane, sh.x_vec, xn);
     if constexpr (kTma) {
       MbarWait(&bars[st], (i / kDecodeStages) & 1);
@@ -422,7 +428,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
 #pragma unroll
       for (int t = 0; t < 4; ++t)
 #pragma unroll
-        for (int nt = 0; nt < MT / 8; ++nt) Mma16816(acc[t][nt], frag[t], xb[s][nt][0], xb[s][nt][1]);
+        for (int nt = 0; nt < MT / 8; ++nt) Mma16816(acc[t][nt], frag[t], xc[s][nt][0], xc[s][nt][1]);
     }
     __syncwarp();
     // The lanes' reads of this stage are complete (their values are in registers and __syncwarp orders them), so
@@ -431,16 +437,13 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
     if constexpr (kTma) {
       if (lane == 0 && i + kDecodeStages < nkt) issue_bulk(i + kDecodeStages, st);
     }
-    if (i + 1 < nkt) {
-#pragma unroll
-      for (int s = 0; s < 4; ++s)
-#pragma unroll
-        for (int nt = 0; nt < MT / 8; ++nt) {
-          xb[s][nt][0] = xn[s][nt][0];
-          xb[s][nt][1] = xn[s][nt][1];
-        }
-    }
+  };
+  int i = 0;
+  for (; i + 1 < nkt; i += 2) {
+    step(i, xa, xb);
+    step(i + 1, xb, xa);
   }
+  if (i < nkt) step(i, xa, xb);
   if constexpr (!kTma) CpAsyncWait<0>();
 
   // ---- reduction: warps of the CTA (shared memory), then CTAs of the cluster (distributed shared memory) ----

@@ -1,6 +1,7 @@
 // Benchmark: the FP6 GEMM (as the op dispatches it) against cuBLAS FP16 on the same dequantized weights.
 // Method (fp6-kernel.md §10.4): more than 5x L2 of distinct weight copies rotated so every call streams its weights
-// from HBM; back-to-back calls captured in a CUDA graph, median of 5 replays (after one warm-up); FP6 time includes
+// from HBM; back-to-back calls captured in a CUDA graph, one graph for cuBLAS and one for FP6, their replays
+// alternating (so clock/power drift hits both alike), median of 7 each after one warm-up; FP6 time includes
 // everything the op launches. cuBLAS: cublasGemmEx(OP_T, OP_N, FP16 in/out, FP32 compute, default algorithm).
 // Usage: fp6_gemm_bench [--all] [--explore] [--ms=1,16,...] [--md=path]   (--all adds the other §10.1 shapes)
 #include <cublas_v2.h>
@@ -207,8 +208,9 @@ int main(int argc, char** argv) {
       worst_rel = std::max(worst_rel, rel);
 
       const int calls = std::max(16, std::max(n6, n16));
-      const double t16 = fp6::tools::MedianGraphMicros(stream, calls, 5, run_cublas);
-      const double t6 = fp6::tools::MedianGraphMicros(stream, calls, 5, [&](int i) { run_fp6(i, plan); });
+      const std::pair<double, double> times =
+          fp6::tools::InterleavedMedianGraphMicros(stream, calls, 7, run_cublas, [&](int i) { run_fp6(i, plan); });
+      const double t16 = times.first, t6 = times.second;
       results[si][m] = {t6, t16};
       chosen[si][m] = fp6::cuda::DescribeConfig(plan);
       std::printf("%-16s %6dx%-6d M=%-5lld cublas %9.2f us (%5.2f TB/s)  fp6 %9.2f us (%5.2f TB/s)  x%.2f  [%s] rel=%.1e\n",
@@ -216,7 +218,7 @@ int main(int argc, char** argv) {
                   t16 / t6, chosen[si][m].c_str(), rel);
       std::fflush(stdout);
 
-      if (explore && si < core_count && (m == 1 || m == 16 || m == 32 || m == 64 || m == 128 || m == 256 || m == 1024)) {
+      if (explore && si < core_count && (m == 1 || m == 8 || m == 16 || m == 32 || m == 64 || m == 128 || m == 256 || m == 512 || m == 1024)) {
         std::vector<fp6::cuda::GemmConfig> cands;
         const int variants[5][3] = {{8, 4, 0}, {4, 6, 0}, {16, 3, 0}, {8, 4, 1}, {16, 3, 1}};
         for (int t : {8, 16, 32})
@@ -281,7 +283,9 @@ int main(int argc, char** argv) {
   out += "Produced by `CustomOps/cuda/tools/fp6_gemm_bench` (run by `CustomOps/cuda/run_gpu.sh`). Weights: tcfpx FP6 "
          "(e3m2) with one FP16 scale per row; cuBLAS runs `cublasGemmEx(OP_T, OP_N)` FP16 in/out with FP32 compute on "
          "the same weights dequantized to FP16. More than 5x L2 of distinct weight copies are rotated, so every call "
-         "reads its weights from HBM; " "calls are captured back to back in a CUDA graph, median of 5 replays. The FP6 "
+         "reads its weights from HBM; " "calls are captured back to back in a CUDA graph, one graph per side, whose "
+         "replays alternate (cuBLAS, FP6, cuBLAS, ...: clock and power drift hits both alike); median of 7 replays "
+         "each. The FP6 "
          "time is everything the op launches (one kernel; split-K reduction inside it). M = tokens; shapes are "
          "out_features x in_features. Speedup = cuBLAS time / FP6 time.\n\n";
   out += std::to_string(prop.multiProcessorCount) + " SMs, " + Fmt("L2 %.0f MB. ", l2 / 1e6) +
