@@ -363,8 +363,8 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
              kSeg4TileBytes, &bars[st], policy);
   };
   // cp.async: lane l copies 16-byte chunks l + 32u of the tile (u = 0, 1 from the 2-bit segment, 2..5 from the 4-bit
-  // one). The per-lane pointers are set up once, so each tile costs two address computations and six copies with
-  // immediate offsets (the SASS of v13 rebuilt every lane offset per tile: ~48 instructions for six copies).
+  // one), from per-lane pointers set up once: per tile two addresses, and the six copies use immediate offsets from
+  // them (SASS: ~31 instructions per tile for the refill, ~48 in v13, which rebuilt every chunk address).
   const uint8_t* lane2 = seg2 + static_cast<int64_t>(kt0) * kSeg2TileBytes + lane * 16;
   const uint8_t* lane4 = seg4 + static_cast<int64_t>(kt0) * kSeg4TileBytes + lane * 16;
   const uint32_t ring_lane = SmemAddr(ring) + lane * 16;
