@@ -50,8 +50,14 @@ constexpr int kSeg4TileBytes = 2048;
 constexpr int kDecodeMaxWarps = 16;
 constexpr int kDecodeRowStride = 68;  // floats per (token) row of the reduction buffer: 64 rows + 4 (no conflicts)
 constexpr int kWgThreads = 384;       // a producer warpgroup and two consumer warpgroups
-constexpr int kWgProducerRegs = 40;   // setmaxnreg: 128 x 40 + 256 x 232 = 64512 registers, the 384 x 168 launched
-constexpr int kWgConsumerRegs = 232;
+// setmaxnreg per warpgroup, by CTAs per SM: one CTA is launched with 384 x 168 registers and gives 128 x 40 +
+// 256 x 232 = 64512 of them out; two CTAs per SM are launched with 384 x 80 each and give 128 x 24 + 256 x 104.
+template <int kCtas>
+struct WgRegs {
+  static constexpr int kProducer = kCtas == 1 ? 40 : 24;
+  static constexpr int kConsumer = kCtas == 1 ? 232 : 104;
+  static_assert(128 * kProducer + 256 * kConsumer <= kWgThreads * (kCtas == 1 ? 168 : 80), "register budget");
+};
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 #define FP6_SM90 1
@@ -510,7 +516,9 @@ struct WgShape {
 
 template <int T, int BPW>
 struct WgLayout {
-  static constexpr int kStages = T == 256 ? 4 : (T == 128 ? 5 : 6);  // deeper (5/7/10) measured: no gain
+  // Deeper rings (T = 64/128/256: 10/8/5 stages) and a third A-fragment buffer (wgmma.wait_group 2) measured no
+  // faster at M = 64 and 1-3 % slower at M = 1024 (fifth session).
+  static constexpr int kStages = T == 256 ? 4 : (T == 128 ? 5 : 6);
   static constexpr int kXTile = T * 128;
   static constexpr int kWTile = 2 * BPW * kTileBytes;
   static constexpr int kRows = 128 * BPW;
@@ -525,8 +533,8 @@ static_assert(WgLayout<64, 2>::kSmem <= 232448 && WgLayout<128, 2>::kSmem <= 232
                   WgLayout<256, 1>::kSmem <= 232448,
               "the wgmma kernel's shared memory exceeds Hopper's 227 KiB per block");
 
-template <int T, int BPW>
-__global__ void __launch_bounds__(kWgThreads, 1)
+template <int T, int BPW, int kCtas>
+__global__ void __launch_bounds__(kWgThreads, kCtas)
     WgmmaKernel(const __grid_constant__ CUtensorMap x_map, const GemmArgs a, const WgShape sh) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using L = WgLayout<T, BPW>;
@@ -563,7 +571,7 @@ __global__ void __launch_bounds__(kWgThreads, 1)
 
   if (role == 0) {
     // ---- producer: one thread streams the activation tile and the bands' weights of every k-tile into the ring ----
-    SetMaxRegisters<false, kWgProducerRegs>();
+    SetMaxRegisters<false, WgRegs<kCtas>::kProducer>();
     if (threadIdx.x == 0) {
       const uint64_t policy = WeightPolicy(sh.ntt == 1);
       int valid = 0;
@@ -594,7 +602,7 @@ __global__ void __launch_bounds__(kWgThreads, 1)
   }
 
   // ---- consumers: warp wi of warpgroup wg converts block t = wi of the wg's bands and issues the wgmmas ----
-  SetMaxRegisters<true, kWgConsumerRegs>();
+  SetMaxRegisters<true, WgRegs<kCtas>::kConsumer>();
   const int wg = role - 1, wi = warp & 3;
   float acc[BPW][T / 2];
 #pragma unroll
@@ -760,8 +768,8 @@ struct Runtime {
   EncodeTiledFn encode = nullptr;
   int decode_ctas_per_sm[3][6] = {};  // [MT = 8, 16, 32][variant]
   // CTAs of the wgmma kernel that run at once with clusters of 1, 2, 4 (clusters must fit a GPC, so a wave holds
-  // fewer CTAs than SMs once the cluster grows): [variant: t64b1 t64b2 t128b1 t128b2 t256b1][cluster 1, 2, 4].
-  int wg_ctas_per_wave[5][3] = {};
+  // fewer CTAs than SMs once the cluster grows): [variant: t64b1 t64b2 t128b1 t128b2 t256b1 t64b1x2][cluster 1, 2, 4].
+  int wg_ctas_per_wave[6][3] = {};
 };
 Runtime g_runtime[16];
 
@@ -809,18 +817,20 @@ struct ClusterLaunch {
   ClusterLaunch& operator=(const ClusterLaunch&) = delete;
 };
 
-constexpr int WgVariant(int tile, int bands) { return tile == 64 ? bands - 1 : (tile == 128 ? 1 + bands : 4); }
+constexpr int WgVariant(int tile, int bands, int ctas_per_sm) {
+  return ctas_per_sm == 2 ? 5 : (tile == 64 ? bands - 1 : (tile == 128 ? 1 + bands : 4));
+}
 
-template <int T, int BPW>
+template <int T, int BPW, int kCtas>
 cudaError_t PrepareWgmma(int (&ctas_per_wave)[3], int sm_count) {
-  cudaError_t e = cudaFuncSetAttribute(WgmmaKernel<T, BPW>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+  cudaError_t e = cudaFuncSetAttribute(WgmmaKernel<T, BPW, kCtas>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                        WgLayout<T, BPW>::kSmem);
   for (int ci = 0; ci < 3 && e == cudaSuccess; ++ci) {
     const int cluster = 1 << ci;
     const ClusterLaunch launch(dim3(static_cast<unsigned>(cluster * sm_count), 1, 1), kWgThreads, WgLayout<T, BPW>::kSmem,
                                nullptr, cluster);
     int clusters = 0;
-    if (cudaOccupancyMaxActiveClusters(&clusters, WgmmaKernel<T, BPW>, &launch.cfg) != cudaSuccess) {
+    if (cudaOccupancyMaxActiveClusters(&clusters, WgmmaKernel<T, BPW, kCtas>, &launch.cfg) != cudaSuccess) {
       (void)cudaGetLastError();  // a failed query only costs the planner its estimate
       clusters = sm_count / cluster;
     }
@@ -851,12 +861,13 @@ cudaError_t InitRuntime(int device, Runtime& rt, const DeviceInfo& info) {
   if ((e = PrepareDecode<16, 16, 3, false>(&c[1][5])) != cudaSuccess) return e;
   if ((e = PrepareDecode<32, 16, 3, false>(&c[2][5])) != cudaSuccess) return e;
   if (info.has_wgmma) {
-    int(&w)[5][3] = rt.wg_ctas_per_wave;
-    if ((e = PrepareWgmma<64, 1>(w[WgVariant(64, 1)], info.sm_count)) != cudaSuccess) return e;
-    if ((e = PrepareWgmma<64, 2>(w[WgVariant(64, 2)], info.sm_count)) != cudaSuccess) return e;
-    if ((e = PrepareWgmma<128, 1>(w[WgVariant(128, 1)], info.sm_count)) != cudaSuccess) return e;
-    if ((e = PrepareWgmma<128, 2>(w[WgVariant(128, 2)], info.sm_count)) != cudaSuccess) return e;
-    if ((e = PrepareWgmma<256, 1>(w[WgVariant(256, 1)], info.sm_count)) != cudaSuccess) return e;
+    int(&w)[6][3] = rt.wg_ctas_per_wave;
+    if ((e = PrepareWgmma<64, 1, 1>(w[WgVariant(64, 1, 1)], info.sm_count)) != cudaSuccess) return e;
+    if ((e = PrepareWgmma<64, 2, 1>(w[WgVariant(64, 2, 1)], info.sm_count)) != cudaSuccess) return e;
+    if ((e = PrepareWgmma<128, 1, 1>(w[WgVariant(128, 1, 1)], info.sm_count)) != cudaSuccess) return e;
+    if ((e = PrepareWgmma<128, 2, 1>(w[WgVariant(128, 2, 1)], info.sm_count)) != cudaSuccess) return e;
+    if ((e = PrepareWgmma<256, 1, 1>(w[WgVariant(256, 1, 1)], info.sm_count)) != cudaSuccess) return e;
+    if ((e = PrepareWgmma<64, 1, 2>(w[WgVariant(64, 1, 2)], info.sm_count)) != cudaSuccess) return e;
     void* fn = nullptr;
     cudaDriverEntryPointQueryResult query;
 #if CUDART_VERSION >= 12050
@@ -909,19 +920,26 @@ GemmConfig PlanDecode(const DeviceInfo& info, int64_t m, int n, int k) {
 // (clusters must fit a GPC, so fewer CTAs per wave at larger clusters) x the k-tiles of a split x the cost of a k-tile
 // (the slowest of tensor cores, the weight stream from DRAM at the whole machine's bandwidth, and the activation tile
 // from L2, plus a fixed ~300 cycles) + the cluster reduction. Fitted to the H100 sweep within ~15 %.
-double WgmmaCycles(const Runtime& rt, const DeviceInfo& info, int64_t m, int nb, int kt, int tile, int bands, int cluster) {
+// The two-CTAs-per-SM variant (x2): a wave of it takes 1.6x one CTA's time when some SM holds two CTAs, 1.15x when
+// none does (fewer registers; fitted to the H100 sweeps at M = 32 and 64, where it picks the best configuration or
+// one within 6 %).
+double WgmmaCycles(const Runtime& rt, const DeviceInfo& info, int64_t m, int nb, int kt, int tile, int bands, int cluster,
+                   int ctas_per_sm) {
   const int64_t ctas = static_cast<int64_t>(CeilDiv(nb, 2 * bands)) * CeilDiv(m, tile) * cluster;
   const int ci = cluster == 1 ? 0 : (cluster == 2 ? 1 : 2);
-  int per_wave = rt.wg_ctas_per_wave[WgVariant(tile, bands)][ci];
-  if (per_wave <= 0) per_wave = info.sm_count;
-  const double waves = static_cast<double>((ctas + per_wave - 1) / per_wave);
-  const double tensor = 4.0 * bands * tile;      // 128*bands rows x tile tokens x 64 k at 2048 FMA per cycle
-  const double weights = 424.0 * bands;          // 6 KiB per band pair at ~14.5 B per SM-cycle
-  const double activations = 3.2 * tile;         // tile x 128 B from L2 at ~40 B per SM-cycle
+  int per_wave = rt.wg_ctas_per_wave[WgVariant(tile, bands, ctas_per_sm)][ci];
+  if (per_wave <= 0) per_wave = info.sm_count * ctas_per_sm;
+  const double tensor = 4.0 * bands * tile;             // 128*bands rows x tile tokens x 64 k at 2048 FMA per cycle
+  const double weights = 424.0 * bands + 40.0 * (bands - 1);  // 6 KiB per band pair at ~14.5 B per SM-cycle
+  const double activations = 3.2 * tile;                // tile x 128 B from L2 at ~40 B per SM-cycle
   const double per_tile = std::max(tensor, std::max(weights, activations)) + 300.0;
   const double splits_k = static_cast<double>(kt) / cluster;
   const double reduce = cluster > 1 ? 8.0 * bands * tile * cluster + 2000.0 : 0.0;
-  return waves * (splits_k * per_tile + reduce);
+  const double cta = splits_k * per_tile + reduce;
+  if (ctas_per_sm == 1) return static_cast<double>((ctas + per_wave - 1) / per_wave) * cta;
+  const int64_t full_waves = ctas / per_wave, rest = ctas % per_wave;
+  const double last = rest == 0 ? 0.0 : (rest > info.sm_count ? 1.6 : 1.15);
+  return (static_cast<double>(full_waves) * 1.6 + last) * cta;
 }
 
 GemmConfig PlanWgmma(const DeviceInfo& info, int64_t m, int n, int k) {
@@ -936,7 +954,7 @@ GemmConfig PlanWgmma(const DeviceInfo& info, int64_t m, int n, int k) {
     for (int bands = (tile == 256 ? 1 : 2); bands >= 1; --bands) {
       for (int cluster = 1; cluster <= 4; cluster *= 2) {
         if (cluster > 1 && kt / cluster < 16) break;  // a split keeps >= 16 k-tiles
-        const double cycles = WgmmaCycles(rt, info, m, nb, kt, tile, bands, cluster);
+        const double cycles = WgmmaCycles(rt, info, m, nb, kt, tile, bands, cluster, 1);
         // Ties (within 3 %) go to the first candidate: the larger tile, more bands, fewer splits.
         if (best_cycles == 0.0 || cycles < best_cycles * 0.97) {
           best_cycles = cycles;
@@ -947,10 +965,24 @@ GemmConfig PlanWgmma(const DeviceInfo& info, int64_t m, int n, int k) {
       }
     }
   }
+  // Last, so that ties keep a one-CTA variant: two CTAs per SM (tile 64, one band).
+  if (first == 64) {
+    for (int cluster = 1; cluster <= 4; cluster *= 2) {
+      if (cluster > 1 && kt / cluster < 16) break;
+      const double cycles = WgmmaCycles(rt, info, m, nb, kt, 64, 1, cluster, 2);
+      if (cycles < best_cycles * 0.97) {
+        best_cycles = cycles;
+        best.tile = 64;
+        best.bands = 1;
+        best.cluster = cluster;
+        best.ctas_per_sm = 2;
+      }
+    }
+  }
   return best;
 }
 
-template <int T, int BPW>
+template <int T, int BPW, int kCtas = 1>
 cudaError_t LaunchWgmma(const Runtime& rt, const GemmArgs& a, const GemmConfig& c, cudaStream_t stream) {
   CUtensorMap map;
   const cuuint64_t dims[2] = {static_cast<cuuint64_t>(a.k), static_cast<cuuint64_t>(a.m)};
@@ -971,7 +1003,7 @@ cudaError_t LaunchWgmma(const Runtime& rt, const GemmArgs& a, const GemmConfig& 
   const ClusterLaunch launch(
       dim3(static_cast<unsigned>(static_cast<int64_t>(CeilDiv(sh.nb, 2 * BPW)) * sh.ntt * c.cluster), 1, 1), kWgThreads,
       WgLayout<T, BPW>::kSmem, stream, c.cluster);
-  return cudaLaunchKernelEx(&launch.cfg, WgmmaKernel<T, BPW>, map, a, sh);
+  return cudaLaunchKernelEx(&launch.cfg, WgmmaKernel<T, BPW, kCtas>, map, a, sh);
 }
 
 template <int MT, int W, int S, bool B>
@@ -1023,6 +1055,7 @@ bool ConfigSupported(const DeviceInfo& info, const GemmConfig& c, int64_t m, int
   if (c.cluster < 1 || c.cluster > 8 || (c.cluster & (c.cluster - 1)) != 0) return false;
   const int kt = CeilDiv(k, 64);
   if (c.kind == KernelKind::kDecode) {
+    if (c.ctas_per_sm != 1) return false;
     if (c.tile != 8 && c.tile != 16 && c.tile != 32) return false;
     if (DecodeVariant(c.warps, c.stages, c.cp_async) < 0) return false;
     if (c.bands < 1 || c.bands > c.warps || c.warps % c.bands != 0) return false;
@@ -1032,14 +1065,15 @@ bool ConfigSupported(const DeviceInfo& info, const GemmConfig& c, int64_t m, int
   }
   if (!info.has_wgmma || !x_aligned16 || (k % 8) != 0) return false;
   if (!((c.tile == 64 || c.tile == 128 || c.tile == 256) && (c.bands == 1 || (c.bands == 2 && c.tile < 256)))) return false;
+  if (c.ctas_per_sm != 1 && !(c.ctas_per_sm == 2 && c.tile == 64 && c.bands == 1)) return false;
   if (c.cluster > kt) return false;
   return CeilDiv(m, c.tile) <= 65535 && m < (int64_t(1) << 31);
 }
 
 GemmConfig PlanGemm(const DeviceInfo& info, int64_t m, int n, int k, bool x_aligned16) {
-  // Measured: up to 16 tokens the mma.sync kernel; up to 32 it wins unless N >= 1.4 K (wide layers with short K);
-  // beyond that the wgmma kernel.
-  const bool wgmma = m > 32 || (m > 16 && 10 * static_cast<int64_t>(n) >= 14 * static_cast<int64_t>(k));
+  // Measured: up to 16 tokens the mma.sync kernel; up to 32 it wins unless N >= K (square and wide layers; the
+  // down projections, K = 1.75-3.5 N, stay with it); beyond that the wgmma kernel.
+  const bool wgmma = m > 32 || (m > 16 && n >= k);
   if (wgmma) {
     GemmConfig w = PlanWgmma(info, m, n, k);
     if (ConfigSupported(info, w, m, n, k, x_aligned16)) return w;
@@ -1052,6 +1086,7 @@ cudaError_t RunGemm(const DeviceInfo& info, const GemmArgs& a, const GemmConfig&
   const Runtime& rt = g_runtime[info.device & 15];
   if (c.kind == KernelKind::kWgmma) {
     if (rt.encode == nullptr) return cudaErrorNotSupported;
+    if (c.tile == 64 && c.ctas_per_sm == 2) return LaunchWgmma<64, 1, 2>(rt, a, c, stream);
     if (c.tile == 64) return c.bands == 1 ? LaunchWgmma<64, 1>(rt, a, c, stream) : LaunchWgmma<64, 2>(rt, a, c, stream);
     if (c.tile == 128) return c.bands == 1 ? LaunchWgmma<128, 1>(rt, a, c, stream) : LaunchWgmma<128, 2>(rt, a, c, stream);
     return LaunchWgmma<256, 1>(rt, a, c, stream);
@@ -1089,6 +1124,7 @@ cudaError_t DequantizeToHalf(const uint8_t* w, const uint16_t* scales, int n, in
 std::string DescribeConfig(const GemmConfig& c) {
   std::string s = c.kind == KernelKind::kDecode ? "decode" : "wgmma";
   s += " t" + std::to_string(c.tile) + " b" + std::to_string(c.bands) + " c" + std::to_string(c.cluster);
+  if (c.kind == KernelKind::kWgmma && c.ctas_per_sm != 1) s += " x" + std::to_string(c.ctas_per_sm);
   if (c.kind == KernelKind::kDecode) {
     s += " w" + std::to_string(c.warps) + "s" + std::to_string(c.stages) + (c.cp_async ? " cpa" : "");
   }

@@ -35,6 +35,7 @@ struct GemmConfig {
   int warps = 8;    // decode: warps per CTA (8 or 4)
   int stages = 4;   // decode: shared-memory stages per warp (4 with 8 warps; 8 or 6 with 4 warps; 3 with 16)
   bool cp_async = false;  // decode on sm_90: weights by per-lane cp.async instead of bulk copies (sm_80 always)
+  int ctas_per_sm = 1;    // wgmma: 1, or 2 for the lighter tile-64 one-band variant (twice the warps per SM)
 };
 
 struct DeviceInfo {

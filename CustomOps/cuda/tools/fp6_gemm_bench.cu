@@ -237,13 +237,14 @@ int main(int argc, char** argv) {
                   fp6::cuda::ConfigSupported(info, g, m, s.n, s.k, true))
                 cands.push_back(g);
             }
-        const int wt[5][2] = {{64, 1}, {64, 2}, {128, 1}, {128, 2}, {256, 1}};
+        const int wt[6][3] = {{64, 1, 1}, {64, 2, 1}, {128, 1, 1}, {128, 2, 1}, {256, 1, 1}, {64, 1, 2}};
         for (const auto& tb : wt)
           for (int c = 1; c <= 4; c *= 2) {
             fp6::cuda::GemmConfig g;
             g.kind = fp6::cuda::KernelKind::kWgmma;
             g.tile = tb[0];
             g.bands = tb[1];
+            g.ctas_per_sm = tb[2];
             g.cluster = c;
             if (m >= 16 && fp6::cuda::ConfigSupported(info, g, m, s.n, s.k, true)) cands.push_back(g);
           }

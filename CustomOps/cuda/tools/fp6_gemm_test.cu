@@ -208,13 +208,14 @@ std::vector<GemmConfig> ConfigsFor(const fp6::cuda::DeviceInfo& info, const Prob
       if (quick) break;
     }
   }
-  const int wt[5][2] = {{64, 1}, {64, 2}, {128, 1}, {128, 2}, {256, 1}};
+  const int wt[6][3] = {{64, 1, 1}, {64, 2, 1}, {128, 1, 1}, {128, 2, 1}, {256, 1, 1}, {64, 1, 2}};
   for (const auto& tb : wt) {
     for (int c = 1; c <= 4; c *= 2) {
       GemmConfig g;
       g.kind = KernelKind::kWgmma;
       g.tile = tb[0];
       g.bands = tb[1];
+      g.ctas_per_sm = tb[2];
       g.cluster = c;
       if (fp6::cuda::ConfigSupported(info, g, p.m, p.n, p.k, true)) out.push_back(g);
       if (quick) break;
