@@ -54,9 +54,10 @@ constexpr int kWgThreads = 384;       // a producer warpgroup and two consumer w
 // 256 x 232 = 64512 of them out; two CTAs per SM are launched with 384 x 80 each and give 128 x 24 + 256 x 104.
 template <int kCtas>
 struct WgRegs {
+  static constexpr int kLaunched = 65536 / (kWgThreads * kCtas) / 8 * 8;  // per thread, whole 8-register units
   static constexpr int kProducer = kCtas == 1 ? 40 : 24;
   static constexpr int kConsumer = kCtas == 1 ? 232 : 104;
-  static_assert(128 * kProducer + 256 * kConsumer <= kWgThreads * (kCtas == 1 ? 168 : 80), "register budget");
+  static_assert(128 * kProducer + 256 * kConsumer <= kWgThreads * kLaunched, "register budget");
 };
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
@@ -517,7 +518,7 @@ struct WgShape {
 template <int T, int BPW>
 struct WgLayout {
   // Deeper rings (T = 64/128/256: 10/8/5 stages) and a third A-fragment buffer (wgmma.wait_group 2) measured no
-  // faster at M = 64 and 1-3 % slower at M = 1024 (fifth session).
+  // faster at M = 64 and 1-3 % slower at M = 1024 (docs/cuda-kernel.md, v16).
   static constexpr int kStages = T == 256 ? 4 : (T == 128 ? 5 : 6);
   static constexpr int kXTile = T * 128;
   static constexpr int kWTile = 2 * BPW * kTileBytes;
@@ -922,7 +923,7 @@ GemmConfig PlanDecode(const DeviceInfo& info, int64_t m, int n, int k) {
 // from L2, plus a fixed ~300 cycles) + the cluster reduction. Fitted to the H100 sweep within ~15 %.
 // The two-CTAs-per-SM variant (x2): a wave of it takes 1.6x one CTA's time when some SM holds two CTAs, 1.15x when
 // none does (fewer registers; fitted to the H100 sweeps at M = 32 and 64, where it picks the best configuration or
-// one within 6 %).
+// one within 5 %).
 double WgmmaCycles(const Runtime& rt, const DeviceInfo& info, int64_t m, int nb, int kt, int tile, int bands, int cluster,
                    int ctas_per_sm) {
   const int64_t ctas = static_cast<int64_t>(CeilDiv(nb, 2 * bands)) * CeilDiv(m, tile) * cluster;
@@ -948,37 +949,26 @@ GemmConfig PlanWgmma(const DeviceInfo& info, int64_t m, int n, int k) {
   GemmConfig best;
   best.kind = KernelKind::kWgmma;
   double best_cycles = 0.0;
-  // Token tiles that fit M (and the next smaller one, for narrow layers that need more CTAs); bands and K splits.
-  const int first = m <= 64 ? 64 : (m <= 160 ? 128 : 256);
-  for (int tile = first; tile >= 64 && tile >= first / 2; tile /= 2) {
-    for (int bands = (tile == 256 ? 1 : 2); bands >= 1; --bands) {
-      for (int cluster = 1; cluster <= 4; cluster *= 2) {
-        if (cluster > 1 && kt / cluster < 16) break;  // a split keeps >= 16 k-tiles
-        const double cycles = WgmmaCycles(rt, info, m, nb, kt, tile, bands, cluster, 1);
-        // Ties (within 3 %) go to the first candidate: the larger tile, more bands, fewer splits.
-        if (best_cycles == 0.0 || cycles < best_cycles * 0.97) {
-          best_cycles = cycles;
-          best.tile = tile;
-          best.bands = bands;
-          best.cluster = cluster;
-        }
-      }
-    }
-  }
-  // Last, so that ties keep a one-CTA variant: two CTAs per SM (tile 64, one band).
-  if (first == 64) {
+  // One variant at every K split (a split keeps >= 16 k-tiles). Ties (within 3 %) go to the candidate ranked first:
+  // the larger tile, more bands, fewer splits, one CTA per SM.
+  auto consider = [&](int tile, int bands, int ctas_per_sm) {
     for (int cluster = 1; cluster <= 4; cluster *= 2) {
       if (cluster > 1 && kt / cluster < 16) break;
-      const double cycles = WgmmaCycles(rt, info, m, nb, kt, 64, 1, cluster, 2);
-      if (cycles < best_cycles * 0.97) {
+      const double cycles = WgmmaCycles(rt, info, m, nb, kt, tile, bands, cluster, ctas_per_sm);
+      if (best_cycles == 0.0 || cycles < best_cycles * 0.97) {
         best_cycles = cycles;
-        best.tile = 64;
-        best.bands = 1;
+        best.tile = tile;
+        best.bands = bands;
         best.cluster = cluster;
-        best.ctas_per_sm = 2;
+        best.ctas_per_sm = ctas_per_sm;
       }
     }
-  }
+  };
+  // Token tiles that fit M (and the next smaller one, for narrow layers that need more CTAs), then two CTAs per SM.
+  const int first = m <= 64 ? 64 : (m <= 160 ? 128 : 256);
+  for (int tile = first; tile >= 64 && tile >= first / 2; tile /= 2)
+    for (int bands = (tile == 256 ? 1 : 2); bands >= 1; --bands) consider(tile, bands, 1);
+  if (first == 64) consider(64, 1, 2);
   return best;
 }
 
