@@ -21,7 +21,8 @@
 //   mbarriers; two consumer warpgroups each own `bands` 64-row bands: warp w of a warpgroup converts block t = w of
 //   its bands (the wgmma register-A fragment of rows 16w..16w+15 is the m16n8k16 A fragment) and issues
 //   wgmma.m64nTk16 with A from registers and B from the swizzled tile. Split-K across a cluster is reduced through
-//   distributed shared memory as above. PlanWgmma picks tile, bands and split with a small cost model.
+//   distributed shared memory as above; the tiles of full waves can run whole, one CTA each, before the split ones
+//   (so only the last wave is split). PlanWgmma picks tile, bands, split and whole tiles with a small cost model.
 #pragma nv_diag_suppress 177  // helpers unused in one of the two target passes
 #include <cooperative_groups.h>
 #include <cuda.h>
@@ -51,11 +52,12 @@ constexpr int kDecodeMaxWarps = 16;
 constexpr int kDecodeRowStride = 68;  // floats per (token) row of the reduction buffer: 64 rows + 4 (no conflicts)
 constexpr int kWgThreads = 384;       // a producer warpgroup and two consumer warpgroups
 // setmaxnreg per warpgroup, by CTAs per SM: one CTA is launched with 384 x 168 registers and gives 128 x 40 +
-// 256 x 232 = 64512 of them out; two CTAs per SM are launched with 384 x 80 each and give 128 x 24 + 256 x 104.
+// 256 x 232 = 64512 of them out; two CTAs per SM are launched with 384 x 80 each and give 128 x 32 + 256 x 104
+// (all of them: at 24 the producer thread spilled inside its k-tile loop, several local loads per k-tile).
 template <int kCtas>
 struct WgRegs {
   static constexpr int kLaunched = 65536 / (kWgThreads * kCtas) / 8 * 8;  // per thread, whole 8-register units
-  static constexpr int kProducer = kCtas == 1 ? 40 : 24;
+  static constexpr int kProducer = kCtas == 1 ? 40 : 32;
   static constexpr int kConsumer = kCtas == 1 ? 232 : 104;
   static_assert(128 * kProducer + 256 * kConsumer <= kWgThreads * kLaunched, "register budget");
 };
@@ -511,8 +513,9 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
 // ------------------------------------------------------------------------------------------------------------
 struct WgShape {
   int np, kp, kt, nb;
-  int cluster;  // CTAs splitting K (a cluster of that size)
+  int cluster;  // CTAs per cluster: they split one tile's K (or, among the first `whole` CTAs, run a tile each)
   int ntt;      // token tiles
+  int whole;    // CTAs (a multiple of `cluster`) that each run a whole tile before the split tiles start
 };
 
 template <int T, int BPW>
@@ -550,15 +553,19 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
 
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   const int role = warp >> 2;  // 0: producer warpgroup, 1 and 2: consumer warpgroups
-  // CTAs are numbered (band group, token tile, split): the token tiles of one band group run side by side, so the
-  // weights they share come from DRAM once.
-  const int cr = static_cast<int>(ClusterRank());  // split-K index
-  const int ctile = static_cast<int>(blockIdx.x) / sh.cluster;
+  // Tiles are numbered (band group, token tile): the token tiles of one band group run side by side, so the weights
+  // they share come from DRAM once. The first `whole` CTAs run one tile each over all of K (the full waves); after
+  // them the CTAs of each cluster split one tile's K (the last wave: more CTAs than tiles, so no SM idles).
+  const int bx = static_cast<int>(blockIdx.x);
+  const bool split = bx >= sh.whole;  // the same for every CTA of a cluster (`whole` is a multiple of the cluster)
+  const int splits = split ? sh.cluster : 1;
+  const int cr = split ? static_cast<int>(ClusterRank()) : 0;  // split-K index
+  const int ctile = split ? sh.whole + (bx - sh.whole) / sh.cluster : bx;
   const int group = ctile / sh.ntt;
   const int band0 = group * 2 * BPW;
   const int64_t token0 = static_cast<int64_t>(ctile % sh.ntt) * T;
-  const int kt0 = static_cast<int>(static_cast<int64_t>(sh.kt) * cr / sh.cluster);
-  const int kt1 = static_cast<int>(static_cast<int64_t>(sh.kt) * (cr + 1) / sh.cluster);
+  const int kt0 = static_cast<int>(static_cast<int64_t>(sh.kt) * cr / splits);
+  const int kt1 = static_cast<int>(static_cast<int64_t>(sh.kt) * (cr + 1) / splits);
   const int nkt = kt1 - kt0;
 
   if (threadIdx.x == 0) {
@@ -597,8 +604,8 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
       }
     }
     // The producer warpgroup only takes part in the block- and cluster-wide barriers of the epilogue below.
-    if (sh.cluster == 1) __syncthreads(); else ClusterSync();
-    if (sh.cluster > 1) ClusterSync();
+    if (splits == 1) __syncthreads(); else ClusterSync();
+    if (splits > 1) ClusterSync();
     return;
   }
 
@@ -682,49 +689,67 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
         red[tok * L::kRedStride + row] = acc[j][e];
       }
   }
-  if (sh.cluster == 1) __syncthreads(); else ClusterSync();
-  const int tok_begin = T * cr / sh.cluster, tok_end = T * (cr + 1) / sh.cluster;
-  const int quads = L::kRows / 4;
-  const bool vec_store = (a.n % 4) == 0;
+  if (splits == 1) __syncthreads(); else ClusterSync();
+  // CTA rank cr stores tokens [T*cr/splits, T*(cr+1)/splits) of the tile, summed over the cluster. 256 consumer threads
+  // over kRows/4 column quads (32 or 64, which divide 256): each thread keeps one quad, so its scales and bias are
+  // loaded once, not per token (per-token loads queued behind the previous token's store).
+  const int tok_begin = T * cr / splits, tok_end = T * (cr + 1) / splits;
+  constexpr int kQuads = L::kRows / 4;
+  static_assert(256 % kQuads == 0, "every consumer thread keeps one column quad");
   const int ct = threadIdx.x - 128;  // consumer thread index, 0..255
-  for (int it = ct; it < (tok_end - tok_begin) * quads; it += 256) {
-    const int tok = tok_begin + it / quads;
-    const int r4 = (it % quads) * 4;
-    const int64_t m = token0 + tok;
-    const int n = band0 * 64 + r4;
-    if (m >= a.m || n >= a.n) continue;
-    float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
+  const int r4 = (ct % kQuads) * 4;
+  const int n = band0 * 64 + r4;
+  if (n < a.n) {
+    const bool has_bias = a.bias != nullptr;
+    // Kept as FP16 pairs (4 registers, not 8: the two-CTA variant has 104 per consumer thread).
+    uint32_t sc[2] = {0u, 0u}, bi[2] = {0u, 0u};
 #pragma unroll
-    for (int c = 0; c < 8; ++c) {
-      if (c < sh.cluster) {
-        const float* src = red + tok * L::kRedStride + r4;
-        const float4 v = *reinterpret_cast<const float4*>(sh.cluster == 1 ? src : ClusterMap(src, static_cast<unsigned>(c)));
-        sum.x += v.x;
-        sum.y += v.y;
-        sum.z += v.z;
-        sum.w += v.w;
+    for (int e = 0; e < 4; ++e) {
+      if (n + e < a.n) {
+        sc[e >> 1] |= static_cast<uint32_t>(a.scales[n + e]) << (16 * (e & 1));
+        if (has_bias) bi[e >> 1] |= static_cast<uint32_t>(a.bias[n + e]) << (16 * (e & 1));
       }
     }
-    const float vals[4] = {sum.x, sum.y, sum.z, sum.w};
-    if (vec_store && n + 3 < a.n) {
+    const bool vec_store = (a.n % 4) == 0 && n + 3 < a.n;
+    for (int tok = tok_begin + ct / kQuads; tok < tok_end; tok += 256 / kQuads) {
+      const int64_t m = token0 + tok;
+      if (m >= a.m) break;
+      float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll
+      for (int c = 0; c < 8; ++c) {
+        if (c < splits) {
+          const float* src = red + tok * L::kRedStride + r4;
+          const float* from = splits == 1 ? src : ClusterMap(src, static_cast<unsigned>(c));
+          const float4 v = *reinterpret_cast<const float4*>(from);
+          sum.x += v.x;
+          sum.y += v.y;
+          sum.z += v.z;
+          sum.w += v.w;
+        }
+      }
+      const float vals[4] = {sum.x, sum.y, sum.z, sum.w};
       unsigned short h[4];
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
-        float v = vals[e] * (__half2float(__ushort_as_half(a.scales[n + e])) * 4096.0f);
-        if (a.bias != nullptr) v += __half2float(__ushort_as_half(a.bias[n + e]));
+        const int sh16 = 16 * (e & 1);
+        float v = vals[e] * (__half2float(__ushort_as_half(static_cast<unsigned short>(sc[e >> 1] >> sh16))) * 4096.0f);
+        if (has_bias) v += __half2float(__ushort_as_half(static_cast<unsigned short>(bi[e >> 1] >> sh16)));
         h[e] = __half_as_ushort(__float2half_rn(v));
       }
-      uint2 packed;
-      packed.x = static_cast<uint32_t>(h[0]) | (static_cast<uint32_t>(h[1]) << 16);
-      packed.y = static_cast<uint32_t>(h[2]) | (static_cast<uint32_t>(h[3]) << 16);
-      *reinterpret_cast<uint2*>(a.y + m * a.n + n) = packed;
-    } else {
+      uint16_t* dst = a.y + m * a.n + n;
+      if (vec_store) {
+        uint2 packed;
+        packed.x = static_cast<uint32_t>(h[0]) | (static_cast<uint32_t>(h[1]) << 16);
+        packed.y = static_cast<uint32_t>(h[2]) | (static_cast<uint32_t>(h[3]) << 16);
+        *reinterpret_cast<uint2*>(dst) = packed;
+      } else {
 #pragma unroll
-      for (int e = 0; e < 4; ++e)
-        if (n + e < a.n) StoreOutput(a, m, n + e, vals[e]);
+        for (int e = 0; e < 4; ++e)
+          if (n + e < a.n) dst[e] = h[e];
+      }
     }
   }
-  if (sh.cluster > 1) ClusterSync();  // no CTA leaves while another still reads its shared memory
+  if (splits > 1) ClusterSync();  // no CTA leaves while another still reads its shared memory
 #else
   (void)x_map; (void)a; (void)sh;
   __trap();
@@ -762,15 +787,17 @@ using EncodeTiledFn = CUresult (*)(CUtensorMap*, CUtensorMapDataType, cuuint32_t
                                    const cuuint64_t*, const cuuint32_t*, const cuuint32_t*, CUtensorMapInterleave,
                                    CUtensorMapSwizzle, CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
 
+constexpr int kMaxWgCluster = 8;  // the portable cluster size limit
+
 struct Runtime {
   std::once_flag once;
   cudaError_t init_error = cudaSuccess;
   DeviceInfo info;
   EncodeTiledFn encode = nullptr;
   int decode_ctas_per_sm[3][6] = {};  // [MT = 8, 16, 32][variant]
-  // CTAs of the wgmma kernel that run at once with clusters of 1, 2, 4 (clusters must fit a GPC, so a wave holds
-  // fewer CTAs than SMs once the cluster grows): [variant: t64b1 t64b2 t128b1 t128b2 t256b1 t64b1x2][cluster 1, 2, 4].
-  int wg_ctas_per_wave[6][3] = {};
+  // CTAs of the wgmma kernel that run at once with clusters of 1..8 CTAs (clusters must fit a GPC, so a wave holds
+  // fewer CTAs than SMs once the cluster grows): [variant: t64b1 t64b2 t128b1 t128b2 t256b1 t64b1x2][cluster - 1].
+  int wg_ctas_per_wave[6][kMaxWgCluster] = {};
 };
 Runtime g_runtime[16];
 
@@ -823,11 +850,11 @@ constexpr int WgVariant(int tile, int bands, int ctas_per_sm) {
 }
 
 template <int T, int BPW, int kCtas>
-cudaError_t PrepareWgmma(int (&ctas_per_wave)[3], int sm_count) {
+cudaError_t PrepareWgmma(int (&ctas_per_wave)[kMaxWgCluster], int sm_count) {
   cudaError_t e = cudaFuncSetAttribute(WgmmaKernel<T, BPW, kCtas>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                        WgLayout<T, BPW>::kSmem);
-  for (int ci = 0; ci < 3 && e == cudaSuccess; ++ci) {
-    const int cluster = 1 << ci;
+  for (int ci = 0; ci < kMaxWgCluster && e == cudaSuccess; ++ci) {
+    const int cluster = ci + 1;
     const ClusterLaunch launch(dim3(static_cast<unsigned>(cluster * sm_count), 1, 1), kWgThreads, WgLayout<T, BPW>::kSmem,
                                nullptr, cluster);
     int clusters = 0;
@@ -862,7 +889,7 @@ cudaError_t InitRuntime(int device, Runtime& rt, const DeviceInfo& info) {
   if ((e = PrepareDecode<16, 16, 3, false>(&c[1][5])) != cudaSuccess) return e;
   if ((e = PrepareDecode<32, 16, 3, false>(&c[2][5])) != cudaSuccess) return e;
   if (info.has_wgmma) {
-    int(&w)[6][3] = rt.wg_ctas_per_wave;
+    int(&w)[6][kMaxWgCluster] = rt.wg_ctas_per_wave;
     if ((e = PrepareWgmma<64, 1, 1>(w[WgVariant(64, 1, 1)], info.sm_count)) != cudaSuccess) return e;
     if ((e = PrepareWgmma<64, 2, 1>(w[WgVariant(64, 2, 1)], info.sm_count)) != cudaSuccess) return e;
     if ((e = PrepareWgmma<128, 1, 1>(w[WgVariant(128, 1, 1)], info.sm_count)) != cudaSuccess) return e;
@@ -917,19 +944,27 @@ GemmConfig PlanDecode(const DeviceInfo& info, int64_t m, int n, int k) {
   return c;
 }
 
+// CTAs of one wgmma variant that run at once (cudaOccupancyMaxActiveClusters at PrepareDevice).
+int CtasPerWave(const Runtime& rt, const DeviceInfo& info, int tile, int bands, int cluster, int ctas_per_sm) {
+  const int ci = std::min(std::max(cluster, 1), kMaxWgCluster) - 1;
+  const int per_wave = rt.wg_ctas_per_wave[WgVariant(tile, bands, ctas_per_sm)][ci];
+  return per_wave > 0 ? per_wave : info.sm_count * ctas_per_sm;
+}
+
 // Estimated SM cycles of one wgmma configuration, used to rank them (docs/cuda-kernel.md, "Planner"): waves of CTAs
 // (clusters must fit a GPC, so fewer CTAs per wave at larger clusters) x the k-tiles of a split x the cost of a k-tile
 // (the slowest of tensor cores, the weight stream from DRAM at the whole machine's bandwidth, and the activation tile
 // from L2, plus a fixed ~300 cycles) + the cluster reduction. Fitted to the H100 sweep within ~15 %.
-// The two-CTAs-per-SM variant (x2): a wave of it takes 1.6x one CTA's time when some SM holds two CTAs, 1.15x when
-// none does (fewer registers; fitted to the H100 sweeps at M = 32 and 64, where it picks the best configuration or
-// one within 5 %).
+// The two-CTAs-per-SM variant (x2): a wave of it takes 1.5x one CTA's time when some SM holds two CTAs, 1.2x when
+// none does (fewer registers). Fitted with clusters of 1..8 to the H100 sweep of v17 at M = 32, 64 and 128: the plan
+// is the best configuration or within 8 % of it on all ten shapes, 1.4 % slower than the best on average (v16: 1.6x
+// and 1.15x, before v17 removed the producer's spills).
+// Whole tiles (whole_tiles > 0): their full waves cost k-tiles x the k-tile cost, then the split waves as above.
 double WgmmaCycles(const Runtime& rt, const DeviceInfo& info, int64_t m, int nb, int kt, int tile, int bands, int cluster,
-                   int ctas_per_sm) {
-  const int64_t ctas = static_cast<int64_t>(CeilDiv(nb, 2 * bands)) * CeilDiv(m, tile) * cluster;
-  const int ci = cluster == 1 ? 0 : (cluster == 2 ? 1 : 2);
-  int per_wave = rt.wg_ctas_per_wave[WgVariant(tile, bands, ctas_per_sm)][ci];
-  if (per_wave <= 0) per_wave = info.sm_count * ctas_per_sm;
+                   int ctas_per_sm, int64_t whole_tiles) {
+  const int64_t tiles = static_cast<int64_t>(CeilDiv(nb, 2 * bands)) * CeilDiv(m, tile);
+  const int64_t ctas = whole_tiles + (tiles - whole_tiles) * cluster;
+  const int per_wave = CtasPerWave(rt, info, tile, bands, cluster, ctas_per_sm);
   const double tensor = 4.0 * bands * tile;             // 128*bands rows x tile tokens x 64 k at 2048 FMA per cycle
   const double weights = 424.0 * bands + 40.0 * (bands - 1);  // 6 KiB per band pair at ~14.5 B per SM-cycle
   const double activations = 3.2 * tile;                // tile x 128 B from L2 at ~40 B per SM-cycle
@@ -937,10 +972,15 @@ double WgmmaCycles(const Runtime& rt, const DeviceInfo& info, int64_t m, int nb,
   const double splits_k = static_cast<double>(kt) / cluster;
   const double reduce = cluster > 1 ? 8.0 * bands * tile * cluster + 2000.0 : 0.0;
   const double cta = splits_k * per_tile + reduce;
+  if (whole_tiles > 0) {  // full waves of whole tiles, then the split tiles (whole_tiles is a multiple of per_wave)
+    const int64_t split_ctas = ctas - whole_tiles;
+    return static_cast<double>(whole_tiles / per_wave) * (kt * per_tile) +
+           static_cast<double>((split_ctas + per_wave - 1) / per_wave) * cta;
+  }
   if (ctas_per_sm == 1) return static_cast<double>((ctas + per_wave - 1) / per_wave) * cta;
   const int64_t full_waves = ctas / per_wave, rest = ctas % per_wave;
-  const double last = rest == 0 ? 0.0 : (rest > info.sm_count ? 1.6 : 1.15);
-  return (static_cast<double>(full_waves) * 1.6 + last) * cta;
+  const double last = rest == 0 ? 0.0 : (rest > info.sm_count ? 1.5 : 1.2);
+  return (static_cast<double>(full_waves) * 1.5 + last) * cta;
 }
 
 GemmConfig PlanWgmma(const DeviceInfo& info, int64_t m, int n, int k) {
@@ -949,23 +989,35 @@ GemmConfig PlanWgmma(const DeviceInfo& info, int64_t m, int n, int k) {
   GemmConfig best;
   best.kind = KernelKind::kWgmma;
   double best_cycles = 0.0;
-  // One variant at every K split (a split keeps >= 16 k-tiles). Ties (within 3 %) go to the candidate ranked first:
+  // One variant at every K split of 1..8 CTAs (a split keeps >= 8 k-tiles: 4096-wide layers at 64 tokens run best on
+  // clusters of 6-7, e.g. L3-8B o 13.2 us at 7 vs 15.4 us at 4). Ties (within 3 %) go to the candidate ranked first:
   // the larger tile, more bands, fewer splits, one CTA per SM.
+  const int first = m <= 64 ? 64 : (m <= 160 ? 128 : 256);
   auto consider = [&](int tile, int bands, int ctas_per_sm) {
-    for (int cluster = 1; cluster <= 4; cluster *= 2) {
-      if (cluster > 1 && kt / cluster < 16) break;
-      const double cycles = WgmmaCycles(rt, info, m, nb, kt, tile, bands, cluster, ctas_per_sm);
-      if (best_cycles == 0.0 || cycles < best_cycles * 0.97) {
-        best_cycles = cycles;
-        best.tile = tile;
-        best.bands = bands;
-        best.cluster = cluster;
-        best.ctas_per_sm = ctas_per_sm;
+    const int64_t tiles = static_cast<int64_t>(CeilDiv(nb, 2 * bands)) * CeilDiv(m, tile);
+    for (int cluster = 1; cluster <= kMaxWgCluster; ++cluster) {
+      if (cluster > 1 && kt / cluster < 8) break;
+      // Every tile split, or the full waves whole and only the last wave's tiles split: for the token tile that fits
+      // M (with the smaller tile it measured slower than the model says: L3-8B qkv M = 512, t128 52.4 us vs t256
+      // 43.3 us on H100), and from 128 tokens (at 64 the two-CTA variant fills the last wave better: L2-7B gate+up
+      // M = 64, 1.43x vs 1.38x).
+      const int per_wave = CtasPerWave(rt, info, tile, bands, cluster, ctas_per_sm);
+      const int64_t whole = tiles / per_wave * per_wave;
+      for (int64_t w : {int64_t{0}, whole}) {
+        if (w > 0 && (cluster == 1 || ctas_per_sm != 1 || w == tiles || tile != first || tile == 64)) continue;
+        const double cycles = WgmmaCycles(rt, info, m, nb, kt, tile, bands, cluster, ctas_per_sm, w);
+        if (best_cycles == 0.0 || cycles < best_cycles * 0.97) {
+          best_cycles = cycles;
+          best.tile = tile;
+          best.bands = bands;
+          best.cluster = cluster;
+          best.ctas_per_sm = ctas_per_sm;
+          best.whole_tiles = static_cast<int>(w);
+        }
       }
     }
   };
   // Token tiles that fit M (and the next smaller one, for narrow layers that need more CTAs), then two CTAs per SM.
-  const int first = m <= 64 ? 64 : (m <= 160 ? 128 : 256);
   for (int tile = first; tile >= 64 && tile >= first / 2; tile /= 2)
     for (int bands = (tile == 256 ? 1 : 2); bands >= 1; --bands) consider(tile, bands, 1);
   if (first == 64) consider(64, 1, 2);
@@ -990,9 +1042,10 @@ cudaError_t LaunchWgmma(const Runtime& rt, const GemmArgs& a, const GemmConfig& 
   sh.nb = sh.np / 64;
   sh.cluster = c.cluster;
   sh.ntt = CeilDiv(a.m, T);
-  const ClusterLaunch launch(
-      dim3(static_cast<unsigned>(static_cast<int64_t>(CeilDiv(sh.nb, 2 * BPW)) * sh.ntt * c.cluster), 1, 1), kWgThreads,
-      WgLayout<T, BPW>::kSmem, stream, c.cluster);
+  sh.whole = c.whole_tiles;
+  const int64_t tiles = static_cast<int64_t>(CeilDiv(sh.nb, 2 * BPW)) * sh.ntt;
+  const ClusterLaunch launch(dim3(static_cast<unsigned>(c.whole_tiles + (tiles - c.whole_tiles) * c.cluster), 1, 1),
+                             kWgThreads, WgLayout<T, BPW>::kSmem, stream, c.cluster);
   return cudaLaunchKernelEx(&launch.cfg, WgmmaKernel<T, BPW, kCtas>, map, a, sh);
 }
 
@@ -1042,10 +1095,11 @@ cudaError_t PrepareDevice(int device, DeviceInfo* info) {
 
 bool ConfigSupported(const DeviceInfo& info, const GemmConfig& c, int64_t m, int n, int k, bool x_aligned16) {
   if (m <= 0 || n <= 0 || k <= 0) return false;
-  if (c.cluster < 1 || c.cluster > 8 || (c.cluster & (c.cluster - 1)) != 0) return false;
+  if (c.cluster < 1 || c.cluster > 8) return false;
   const int kt = CeilDiv(k, 64);
   if (c.kind == KernelKind::kDecode) {
-    if (c.ctas_per_sm != 1) return false;
+    if ((c.cluster & (c.cluster - 1)) != 0) return false;  // the decode kernel splits K in powers of two
+    if (c.ctas_per_sm != 1 || c.whole_tiles != 0) return false;
     if (c.tile != 8 && c.tile != 16 && c.tile != 32) return false;
     if (DecodeVariant(c.warps, c.stages, c.cp_async) < 0) return false;
     if (c.bands < 1 || c.bands > c.warps || c.warps % c.bands != 0) return false;
@@ -1057,6 +1111,9 @@ bool ConfigSupported(const DeviceInfo& info, const GemmConfig& c, int64_t m, int
   if (!((c.tile == 64 || c.tile == 128 || c.tile == 256) && (c.bands == 1 || (c.bands == 2 && c.tile < 256)))) return false;
   if (c.ctas_per_sm != 1 && !(c.ctas_per_sm == 2 && c.tile == 64 && c.bands == 1)) return false;
   if (c.cluster > kt) return false;
+  const int64_t tiles = static_cast<int64_t>(CeilDiv(CeilDiv(n, 64), 2 * c.bands)) * CeilDiv(m, c.tile);
+  if (c.whole_tiles < 0 || c.whole_tiles % c.cluster != 0 || c.whole_tiles > tiles) return false;
+  if (c.whole_tiles + (tiles - c.whole_tiles) * c.cluster > 0x7FFFFFFF) return false;
   return CeilDiv(m, c.tile) <= 65535 && m < (int64_t(1) << 31);
 }
 
@@ -1115,10 +1172,16 @@ std::string DescribeConfig(const GemmConfig& c) {
   std::string s = c.kind == KernelKind::kDecode ? "decode" : "wgmma";
   s += " t" + std::to_string(c.tile) + " b" + std::to_string(c.bands) + " c" + std::to_string(c.cluster);
   if (c.kind == KernelKind::kWgmma && c.ctas_per_sm != 1) s += " x" + std::to_string(c.ctas_per_sm);
+  if (c.kind == KernelKind::kWgmma && c.whole_tiles > 0) s += " whole" + std::to_string(c.whole_tiles);
   if (c.kind == KernelKind::kDecode) {
     s += " w" + std::to_string(c.warps) + "s" + std::to_string(c.stages) + (c.cp_async ? " cpa" : "");
   }
   return s;
+}
+
+int WgmmaCtasPerWave(const DeviceInfo& info, const GemmConfig& c) {
+  if (c.kind != KernelKind::kWgmma || !info.has_wgmma) return 0;
+  return CtasPerWave(g_runtime[info.device & 15], info, c.tile, c.bands, c.cluster, c.ctas_per_sm);
 }
 
 }  // namespace cuda

@@ -36,6 +36,10 @@ struct GemmConfig {
   int stages = 4;   // decode: shared-memory stages per warp (4 with 8 warps; 8 or 6 with 4 warps; 3 with 16)
   bool cp_async = false;  // decode on sm_90: weights by per-lane cp.async instead of bulk copies (sm_80 always)
   int ctas_per_sm = 1;    // wgmma: 1, or 2 for the lighter tile-64 one-band variant (twice the warps per SM)
+  // wgmma with cluster > 1: how many tiles (a multiple of cluster) run whole, one CTA each over all of K, before the
+  // rest are split across the CTAs of a cluster. 0 splits every tile; the planner runs the full waves whole and
+  // splits only the tiles of the last wave.
+  int whole_tiles = 0;
 };
 
 struct DeviceInfo {
@@ -67,6 +71,10 @@ cudaError_t Fp6Gemm(const DeviceInfo& info, const GemmArgs& args, cudaStream_t s
 cudaError_t DequantizeToHalf(const uint8_t* w, const uint16_t* scales, int n, int k, uint16_t* out, cudaStream_t stream);
 
 std::string DescribeConfig(const GemmConfig& config);
+
+// How many CTAs of a wgmma configuration run at once on the device (its occupancy with that cluster size; the
+// planner's wave size). 0 for decode configurations or before PrepareDevice.
+int WgmmaCtasPerWave(const DeviceInfo& info, const GemmConfig& config);
 
 }  // namespace cuda
 }  // namespace fp6

@@ -239,7 +239,7 @@ int main(int argc, char** argv) {
             }
         const int wt[6][3] = {{64, 1, 1}, {64, 2, 1}, {128, 1, 1}, {128, 2, 1}, {256, 1, 1}, {64, 1, 2}};
         for (const auto& tb : wt)
-          for (int c = 1; c <= 4; c *= 2) {
+          for (int c = 1; c <= 8; ++c) {
             fp6::cuda::GemmConfig g;
             g.kind = fp6::cuda::KernelKind::kWgmma;
             g.tile = tb[0];
@@ -247,6 +247,14 @@ int main(int argc, char** argv) {
             g.ctas_per_sm = tb[2];
             g.cluster = c;
             if (m >= 16 && fp6::cuda::ConfigSupported(info, g, m, s.n, s.k, true)) cands.push_back(g);
+            // The full waves whole, the last wave's tiles split (as the planner builds it).
+            const int per_wave = fp6::cuda::WgmmaCtasPerWave(info, g);
+            const int64_t tiles = static_cast<int64_t>((((s.n + 63) / 64) + 2 * g.bands - 1) / (2 * g.bands)) *
+                                  ((m + g.tile - 1) / g.tile);
+            g.whole_tiles = per_wave > 0 ? static_cast<int>(tiles / per_wave * per_wave) : 0;
+            if (m >= 16 && c > 1 && g.ctas_per_sm == 1 && g.whole_tiles > 0 && g.whole_tiles < tiles &&
+                fp6::cuda::ConfigSupported(info, g, m, s.n, s.k, true))
+              cands.push_back(g);
           }
         double best = 1e30;
         std::string best_name;

@@ -210,7 +210,7 @@ std::vector<GemmConfig> ConfigsFor(const fp6::cuda::DeviceInfo& info, const Prob
   }
   const int wt[6][3] = {{64, 1, 1}, {64, 2, 1}, {128, 1, 1}, {128, 2, 1}, {256, 1, 1}, {64, 1, 2}};
   for (const auto& tb : wt) {
-    for (int c = 1; c <= 4; c *= 2) {
+    for (int c = 1; c <= 8; ++c) {  // any cluster size splits K in the wgmma kernel
       GemmConfig g;
       g.kind = KernelKind::kWgmma;
       g.tile = tb[0];
@@ -218,7 +218,14 @@ std::vector<GemmConfig> ConfigsFor(const fp6::cuda::DeviceInfo& info, const Prob
       g.ctas_per_sm = tb[2];
       g.cluster = c;
       if (fp6::cuda::ConfigSupported(info, g, p.m, p.n, p.k, true)) out.push_back(g);
-      if (quick) break;
+      // Split clusters after whole tiles: about half the tiles whole (at least one cluster's worth), the rest split.
+      const int64_t tiles = static_cast<int64_t>((((p.n + 63) / 64) + 2 * g.bands - 1) / (2 * g.bands)) *
+                            ((p.m + g.tile - 1) / g.tile);
+      if (c > 1 && tiles > c) {
+        g.whole_tiles = static_cast<int>(std::max<int64_t>(1, tiles / (2 * c)) * c);
+        if (fp6::cuda::ConfigSupported(info, g, p.m, p.n, p.k, true)) out.push_back(g);
+      }
+      if (quick && c >= 3) break;  // --quick (memcheck): clusters of 1-3, with and without whole tiles
     }
   }
   return out;
