@@ -913,6 +913,16 @@ cudaError_t InitRuntime(int device, Runtime& rt, const DeviceInfo& info) {
 
 int CeilDiv(int64_t a, int64_t b) { return static_cast<int>((a + b - 1) / b); }
 
+// Tiles of a wgmma problem: band groups (two warpgroups x `bands` 64-row bands) x token tiles.
+int64_t WgTiles(int64_t m, int nb, int tile, int bands) {
+  return static_cast<int64_t>(CeilDiv(nb, 2 * bands)) * CeilDiv(m, tile);
+}
+
+// CTAs launched for them: one per whole tile, `cluster` per split tile.
+int64_t WgCtas(int64_t tiles, int cluster, int64_t whole_tiles) {
+  return whole_tiles + (tiles - whole_tiles) * cluster;
+}
+
 GemmConfig PlanDecode(const DeviceInfo& info, int64_t m, int n, int k) {
   GemmConfig c;
   c.kind = KernelKind::kDecode;
@@ -962,8 +972,7 @@ int CtasPerWave(const Runtime& rt, const DeviceInfo& info, int tile, int bands, 
 // Whole tiles (whole_tiles > 0): their full waves cost k-tiles x the k-tile cost, then the split waves as above.
 double WgmmaCycles(const Runtime& rt, const DeviceInfo& info, int64_t m, int nb, int kt, int tile, int bands, int cluster,
                    int ctas_per_sm, int64_t whole_tiles) {
-  const int64_t tiles = static_cast<int64_t>(CeilDiv(nb, 2 * bands)) * CeilDiv(m, tile);
-  const int64_t ctas = whole_tiles + (tiles - whole_tiles) * cluster;
+  const int64_t ctas = WgCtas(WgTiles(m, nb, tile, bands), cluster, whole_tiles);
   const int per_wave = CtasPerWave(rt, info, tile, bands, cluster, ctas_per_sm);
   const double tensor = 4.0 * bands * tile;             // 128*bands rows x tile tokens x 64 k at 2048 FMA per cycle
   const double weights = 424.0 * bands + 40.0 * (bands - 1);  // 6 KiB per band pair at ~14.5 B per SM-cycle
@@ -994,7 +1003,7 @@ GemmConfig PlanWgmma(const DeviceInfo& info, int64_t m, int n, int k) {
   // the larger tile, more bands, fewer splits, one CTA per SM.
   const int first = m <= 64 ? 64 : (m <= 160 ? 128 : 256);
   auto consider = [&](int tile, int bands, int ctas_per_sm) {
-    const int64_t tiles = static_cast<int64_t>(CeilDiv(nb, 2 * bands)) * CeilDiv(m, tile);
+    const int64_t tiles = WgTiles(m, nb, tile, bands);
     for (int cluster = 1; cluster <= kMaxWgCluster; ++cluster) {
       if (cluster > 1 && kt / cluster < 8) break;
       // Every tile split, or the full waves whole and only the last wave's tiles split: for the token tile that fits
@@ -1043,9 +1052,9 @@ cudaError_t LaunchWgmma(const Runtime& rt, const GemmArgs& a, const GemmConfig& 
   sh.cluster = c.cluster;
   sh.ntt = CeilDiv(a.m, T);
   sh.whole = c.whole_tiles;
-  const int64_t tiles = static_cast<int64_t>(CeilDiv(sh.nb, 2 * BPW)) * sh.ntt;
-  const ClusterLaunch launch(dim3(static_cast<unsigned>(c.whole_tiles + (tiles - c.whole_tiles) * c.cluster), 1, 1),
-                             kWgThreads, WgLayout<T, BPW>::kSmem, stream, c.cluster);
+  const int64_t ctas = WgCtas(WgTiles(a.m, sh.nb, T, BPW), c.cluster, c.whole_tiles);
+  const ClusterLaunch launch(dim3(static_cast<unsigned>(ctas), 1, 1), kWgThreads, WgLayout<T, BPW>::kSmem, stream,
+                             c.cluster);
   return cudaLaunchKernelEx(&launch.cfg, WgmmaKernel<T, BPW, kCtas>, map, a, sh);
 }
 
@@ -1111,9 +1120,9 @@ bool ConfigSupported(const DeviceInfo& info, const GemmConfig& c, int64_t m, int
   if (!((c.tile == 64 || c.tile == 128 || c.tile == 256) && (c.bands == 1 || (c.bands == 2 && c.tile < 256)))) return false;
   if (c.ctas_per_sm != 1 && !(c.ctas_per_sm == 2 && c.tile == 64 && c.bands == 1)) return false;
   if (c.cluster > kt) return false;
-  const int64_t tiles = static_cast<int64_t>(CeilDiv(CeilDiv(n, 64), 2 * c.bands)) * CeilDiv(m, c.tile);
+  const int64_t tiles = WgTiles(m, CeilDiv(n, 64), c.tile, c.bands);
   if (c.whole_tiles < 0 || c.whole_tiles % c.cluster != 0 || c.whole_tiles > tiles) return false;
-  if (c.whole_tiles + (tiles - c.whole_tiles) * c.cluster > 0x7FFFFFFF) return false;
+  if (WgCtas(tiles, c.cluster, c.whole_tiles) > 0x7FFFFFFF) return false;
   return CeilDiv(m, c.tile) <= 65535 && m < (int64_t(1) << 31);
 }
 
@@ -1177,6 +1186,10 @@ std::string DescribeConfig(const GemmConfig& c) {
     s += " w" + std::to_string(c.warps) + "s" + std::to_string(c.stages) + (c.cp_async ? " cpa" : "");
   }
   return s;
+}
+
+int64_t WgmmaTiles(const GemmConfig& c, int64_t m, int n) {
+  return c.kind == KernelKind::kWgmma ? WgTiles(m, CeilDiv(n, 64), c.tile, c.bands) : 0;
 }
 
 int WgmmaCtasPerWave(const DeviceInfo& info, const GemmConfig& c) {

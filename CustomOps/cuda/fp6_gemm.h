@@ -72,6 +72,9 @@ cudaError_t DequantizeToHalf(const uint8_t* w, const uint16_t* scales, int n, in
 
 std::string DescribeConfig(const GemmConfig& config);
 
+// The tiles (band groups x token tiles) a wgmma configuration covers for M tokens and N outputs; 0 for decode.
+int64_t WgmmaTiles(const GemmConfig& config, int64_t m, int n);
+
 // How many CTAs of a wgmma configuration run at once on the device (its occupancy with that cluster size; the
 // planner's wave size). 0 for decode configurations or before PrepareDevice.
 int WgmmaCtasPerWave(const DeviceInfo& info, const GemmConfig& config);

@@ -249,8 +249,7 @@ int main(int argc, char** argv) {
             if (m >= 16 && fp6::cuda::ConfigSupported(info, g, m, s.n, s.k, true)) cands.push_back(g);
             // The full waves whole, the last wave's tiles split (as the planner builds it).
             const int per_wave = fp6::cuda::WgmmaCtasPerWave(info, g);
-            const int64_t tiles = static_cast<int64_t>((((s.n + 63) / 64) + 2 * g.bands - 1) / (2 * g.bands)) *
-                                  ((m + g.tile - 1) / g.tile);
+            const int64_t tiles = fp6::cuda::WgmmaTiles(g, m, s.n);
             g.whole_tiles = per_wave > 0 ? static_cast<int>(tiles / per_wave * per_wave) : 0;
             if (m >= 16 && c > 1 && g.ctas_per_sm == 1 && g.whole_tiles > 0 && g.whole_tiles < tiles &&
                 fp6::cuda::ConfigSupported(info, g, m, s.n, s.k, true))

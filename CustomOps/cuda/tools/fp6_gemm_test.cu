@@ -219,8 +219,7 @@ std::vector<GemmConfig> ConfigsFor(const fp6::cuda::DeviceInfo& info, const Prob
       g.cluster = c;
       if (fp6::cuda::ConfigSupported(info, g, p.m, p.n, p.k, true)) out.push_back(g);
       // Split clusters after whole tiles: about half the tiles whole (at least one cluster's worth), the rest split.
-      const int64_t tiles = static_cast<int64_t>((((p.n + 63) / 64) + 2 * g.bands - 1) / (2 * g.bands)) *
-                            ((p.m + g.tile - 1) / g.tile);
+      const int64_t tiles = fp6::cuda::WgmmaTiles(g, p.m, p.n);
       if (c > 1 && tiles > c) {
         g.whole_tiles = static_cast<int>(std::max<int64_t>(1, tiles / (2 * c)) * c);
         if (fp6::cuda::ConfigSupported(info, g, p.m, p.n, p.k, true)) out.push_back(g);
