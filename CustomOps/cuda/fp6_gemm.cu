@@ -50,7 +50,6 @@ namespace {
 constexpr int kTileBytes = 3072;     // one band x one 64-wide k-tile: 1 KiB of 2-bit + 2 KiB of 4-bit words
 constexpr int kSeg2TileBytes = 1024;
 constexpr int kSeg4TileBytes = 2048;
-constexpr int kDecodeMaxWarps = 16;
 constexpr int kMaxCluster = 8;          // the portable thread-block cluster size limit
 constexpr int kMaxSmemPerBlock = 232448;  // Hopper: 227 KiB of dynamic shared memory per block
 constexpr int kDecodeRowStride = 68;  // floats per (token) row of the reduction buffer: 64 rows + 4 (no conflicts)
@@ -94,12 +93,6 @@ __device__ __forceinline__ void FenceBarrierInit() {
 #endif
 }
 
-__device__ __forceinline__ void FenceProxyAsync() {
-#if FP6_SM90
-  asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
-#endif
-}
-
 __device__ __forceinline__ void MbarArriveExpectTx(uint64_t* bar, uint32_t bytes) {
 #if FP6_SM90
   asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(SmemAddr(bar)), "r"(bytes) : "memory");
@@ -134,21 +127,6 @@ __device__ __forceinline__ void MbarWait(uint64_t* bar, uint32_t parity) {
   }
 #else
   (void)bar; (void)parity;
-#endif
-}
-
-__device__ __forceinline__ bool MbarTestWait(uint64_t* bar, uint32_t parity) {
-#if FP6_SM90
-  uint32_t done;
-  asm volatile(
-      "{\n.reg .pred p;\nmbarrier.test_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
-      : "=r"(done)
-      : "r"(SmemAddr(bar)), "r"(parity)
-      : "memory");
-  return done != 0;
-#else
-  (void)bar; (void)parity;
-  return true;
 #endif
 }
 
@@ -318,6 +296,14 @@ __device__ __forceinline__ T* ClusterMap(T* local, unsigned rank) {
   (void)rank;
   return local;
 #endif
+}
+
+// s += v, component by component (the reductions add their partials in a fixed order, one float4 at a time).
+__device__ __forceinline__ void AddTo(float4& s, const float4& v) {
+  s.x += v.x;
+  s.y += v.y;
+  s.z += v.z;
+  s.w += v.w;
 }
 
 // The scales and biases of output rows n..n+3 (those below N), as FP16 pairs: sc[0] = rows n, n+1; sc[1] = n+2, n+3.
@@ -617,22 +603,11 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
 #pragma unroll
         for (int k = 0; k < kBatch; ++k) v[k] = *reinterpret_cast<const float4*>(src + (k0 + k) * kSlotFloats);
 #pragma unroll
-        for (int k = 0; k < kBatch; ++k) {
-          sum.x += v[k].x;
-          sum.y += v[k].y;
-          sum.z += v[k].z;
-          sum.w += v[k].w;
-        }
+        for (int k = 0; k < kBatch; ++k) AddTo(sum, v[k]);
       }
       return sum;
     }
-    for (int k = 0; k < sh.kw; ++k) {
-      const float4 v = *reinterpret_cast<const float4*>(src + k * sh.bands * kSlotFloats);
-      sum.x += v.x;
-      sum.y += v.y;
-      sum.z += v.z;
-      sum.w += v.w;
-    }
+    for (int k = 0; k < sh.kw; ++k) AddTo(sum, *reinterpret_cast<const float4*>(src + k * sh.bands * kSlotFloats));
     return sum;
   };
   const bool vec = (a.n % 4) == 0 && (reinterpret_cast<uintptr_t>(a.y) % 8) == 0;
@@ -681,12 +656,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
       for (int c = 0; c < C; ++c) v[c] = *reinterpret_cast<const float4*>(rx + c * rx_slot + 4 * (qd - q_begin));
       float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
 #pragma unroll
-      for (int c = 0; c < C; ++c) {
-        sum.x += v[c].x;
-        sum.y += v[c].y;
-        sum.z += v[c].z;
-        sum.w += v[c].w;
-      }
+      for (int c = 0; c < C; ++c) AddTo(sum, v[c]);
       store(qd, sum);
     }
   };
@@ -912,12 +882,7 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
                             : make_float4(0.f, 0.f, 0.f, 0.f);
         float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
 #pragma unroll
-        for (int c = 0; c < kMaxCluster; ++c) {  // in rank order: the result does not depend on timing
-          sum.x += v[c].x;
-          sum.y += v[c].y;
-          sum.z += v[c].z;
-          sum.w += v[c].w;
-        }
+        for (int c = 0; c < kMaxCluster; ++c) AddTo(sum, v[c]);  // in rank order: independent of timing
         StoreQuad(a, token0 + tok, n, sum, scales, vec);
       }
     }
