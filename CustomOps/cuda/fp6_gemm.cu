@@ -15,6 +15,11 @@
 //   outputs with st.async into the receiver's shared memory, counted on the receiver's mbarrier (no cluster barrier
 //   at the end). Fixed summation order: no workspace, no atomics, deterministic.
 //
+// * FlatDecodeKernel (sm_90, decode with 8/16-token tiles): the same warps, weight stream and tile step, but each
+//   cluster of one wave owns a run of bands whose (band, k-tile) units its warps share evenly, so every SM gets the
+//   same work when the band count is not a multiple of the SMs (70B qkv: 160 bands on 132 SMs). Per band, warps'
+//   partials are summed in the CTA, then by the lowest rank touching the band (st.async, as above).
+//
 // * WgmmaKernel (sm_90a, M > 16 tokens). Three warpgroups: a producer (one thread, registers given back with
 //   setmaxnreg) streams each k-tile's activation tile (T tokens x 64 k, TMA tensor map, 128-byte swizzle, zero fill
 //   beyond M and K) and the bands' 3 KiB each (bulk copies) into a D-stage ring with full/empty mbarriers; two
@@ -230,6 +235,10 @@ __device__ __forceinline__ void TensorCopy2d(void* dst, const CUtensorMap* map, 
 #endif
 }
 
+__device__ __forceinline__ void PrefetchL2(const void* p) {
+  asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
+}
+
 __device__ __forceinline__ void CpAsync16(uint32_t dst, const void* src) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(dst), "l"(src) : "memory");
 }
@@ -407,6 +416,81 @@ struct ActivationRows {
   }
 };
 
+// A warp's weight stream by cp.async: lane l copies 16-byte chunks l + 32u of every 3 KiB tile (u = 0, 1 from the
+// 2-bit segment, 2..5 from the 4-bit one) into stage i % S of the warp's ring, from per-lane pointers set up once: per
+// tile two addresses, and the six copies use immediate offsets from them (SASS: ~31 instructions per tile for the
+// refill, ~48 in v13, which rebuilt every chunk address). One commit group per tile, empty past the warp's last tile,
+// so that the wait counts stay the same on every iteration.
+template <int S>
+struct LaneCopies {
+  const uint8_t* lane2;  // the stream's first tile (tcfpx: a warp's tiles are consecutive in both segments)
+  const uint8_t* lane4;
+  uint32_t ring_lane;
+
+  __device__ __forceinline__ LaneCopies(const uint8_t* seg2_first, const uint8_t* seg4_first, const uint8_t* ring,
+                                        int lane)
+      : lane2(seg2_first + lane * 16), lane4(seg4_first + lane * 16), ring_lane(SmemAddr(ring) + lane * 16) {}
+
+  __device__ __forceinline__ void Issue(int i, int nkt) const {
+    if (i < nkt) {
+      const uint32_t dst = ring_lane + (i % S) * kTileBytes;
+      const uint8_t* s2 = lane2 + i * kSeg2TileBytes;  // i * 2048 < 2^31: nkt <= 2^20 k-tiles
+      const uint8_t* s4 = lane4 + i * kSeg4TileBytes;
+      CpAsync16(dst, s2);
+      CpAsync16(dst + 512, s2 + 512);
+#pragma unroll
+      for (int u = 0; u < 4; ++u) CpAsync16(dst + kSeg2TileBytes + 512 * u, s4 + 512 * u);
+    }
+    CpAsyncCommit();
+  }
+};
+
+// One k-tile of a warp's band in shared memory (tcfpx order): per k-slice the lane's two 2-bit and four 4-bit words,
+// converted to four mma.m16n8k16 A fragments (rows 16t..16t+15) and multiplied with the tile's activations.
+template <int MT>
+__device__ __forceinline__ void ConsumeTile(const uint32_t* words, int lane, const uint32_t (&x)[4][MT / 8][2],
+                                            float (&acc)[4][MT / 8][4]) {
+#pragma unroll
+  for (int s = 0; s < 4; ++s) {
+    uint32_t w2[2], w4[4], frag[4][4];
+    w2[0] = words[(2 * s) * 32 + lane];
+    w2[1] = words[(2 * s + 1) * 32 + lane];
+#pragma unroll
+    for (int t = 0; t < 4; ++t) w4[t] = words[256 + (4 * s + t) * 32 + lane];
+    DequantSlice(w2, w4, frag);
+#pragma unroll
+    for (int t = 0; t < 4; ++t)
+#pragma unroll
+      for (int nt = 0; nt < MT / 8; ++nt) Mma16816(acc[t][nt], frag[t], x[s][nt][0], x[s][nt][1]);
+  }
+}
+
+template <int MT>
+__device__ __forceinline__ void ZeroAccumulators(float (&acc)[4][MT / 8][4]) {
+#pragma unroll
+  for (int t = 0; t < 4; ++t)
+#pragma unroll
+    for (int nt = 0; nt < MT / 8; ++nt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) acc[t][nt][e] = 0.0f;
+}
+
+// A warp's sums of its band for the tile's valid tokens into its slot, [token][64 rows + 4] (conflict-free).
+template <int MT>
+__device__ __forceinline__ void WritePartials(float* slot, int lane, int mvalid, const float (&acc)[4][MT / 8][4]) {
+  const int g = lane >> 2, q = lane & 3;
+#pragma unroll
+  for (int t = 0; t < 4; ++t)
+#pragma unroll
+    for (int nt = 0; nt < MT / 8; ++nt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int row = 16 * t + g + 8 * (e >> 1);
+        const int tok = 8 * nt + 2 * q + (e & 1);
+        if (tok < mvalid) slot[tok * kDecodeRowStride + row] = acc[t][nt][e];
+      }
+}
+
 template <int MT, int kDecodeWarps, int kDecodeStages, bool kBulkCopy>
 __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (MT <= 16 ? 16 / kDecodeWarps : 8 / kDecodeWarps)))
     DecodeKernel(const GemmArgs a, const DecodeShape sh) {
@@ -475,24 +559,9 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
     BulkCopy(ring + st * kTileBytes + kSeg2TileBytes, seg4 + static_cast<int64_t>(kt0 + i) * kSeg4TileBytes,
              kSeg4TileBytes, &bars[st], policy);
   };
-  // cp.async: lane l copies 16-byte chunks l + 32u of the tile (u = 0, 1 from the 2-bit segment, 2..5 from the 4-bit
-  // one), from per-lane pointers set up once: per tile two addresses, and the six copies use immediate offsets from
-  // them (SASS: ~31 instructions per tile for the refill, ~48 in v13, which rebuilt every chunk address).
-  const uint8_t* lane2 = seg2 + static_cast<int64_t>(kt0) * kSeg2TileBytes + lane * 16;
-  const uint8_t* lane4 = seg4 + static_cast<int64_t>(kt0) * kSeg4TileBytes + lane * 16;
-  const uint32_t ring_lane = SmemAddr(ring) + lane * 16;
-  auto issue_cp = [&](int i) {
-    if (i < nkt) {
-      const uint32_t dst = ring_lane + (i % kDecodeStages) * kTileBytes;
-      const uint8_t* s2 = lane2 + i * kSeg2TileBytes;  // i * 2048 < 2^31: nkt <= 2^20 k-tiles
-      const uint8_t* s4 = lane4 + i * kSeg4TileBytes;
-      CpAsync16(dst, s2);
-      CpAsync16(dst + 512, s2 + 512);
-#pragma unroll
-      for (int u = 0; u < 4; ++u) CpAsync16(dst + kSeg2TileBytes + 512 * u, s4 + 512 * u);
-    }
-    CpAsyncCommit();
-  };
+  const LaneCopies<kDecodeStages> copies(seg2 + static_cast<int64_t>(kt0) * kSeg2TileBytes,
+                                         seg4 + static_cast<int64_t>(kt0) * kSeg4TileBytes, ring, lane);
+  auto issue_cp = [&](int i) { copies.Issue(i, nkt); };
   if constexpr (kTma) {
     if (lane == 0) {
       for (int d = 0; d < kDecodeStages; ++d) MbarInit(&bars[d], 1);
@@ -505,12 +574,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
   }
 
   float acc[4][MT / 8][4];
-#pragma unroll
-  for (int t = 0; t < 4; ++t)
-#pragma unroll
-    for (int nt = 0; nt < MT / 8; ++nt)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) acc[t][nt][e] = 0.0f;
+  ZeroAccumulators<MT>(acc);
 
   ActivationRows<MT> xrows;
   xrows.Init(a, token0, lane);
@@ -529,20 +593,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
       CpAsyncWait<kDecodeStages - 1>();
       __syncwarp();
     }
-    const uint32_t* words = reinterpret_cast<const uint32_t*>(ring + st * kTileBytes);
-#pragma unroll
-    for (int s = 0; s < 4; ++s) {
-      uint32_t w2[2], w4[4], frag[4][4];
-      w2[0] = words[(2 * s) * 32 + lane];
-      w2[1] = words[(2 * s + 1) * 32 + lane];
-#pragma unroll
-      for (int t = 0; t < 4; ++t) w4[t] = words[256 + (4 * s + t) * 32 + lane];
-      DequantSlice(w2, w4, frag);
-#pragma unroll
-      for (int t = 0; t < 4; ++t)
-#pragma unroll
-        for (int nt = 0; nt < MT / 8; ++nt) Mma16816(acc[t][nt], frag[t], xc[s][nt][0], xc[s][nt][1]);
-    }
+    ConsumeTile<MT>(reinterpret_cast<const uint32_t*>(ring + st * kTileBytes), lane, xc, acc);
     __syncwarp();
     // The lanes' reads of this stage are complete (their values are in registers and __syncwarp orders them), so
     // lane 0 refills it at once. No proxy fence: it compiles to MEMBAR.ALL.CTA, which would first wait for this
@@ -568,20 +619,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
   shares(mvalid, quads, share);
   const int q_begin = share * cr, q_end = q_begin + share;
   float* part = reinterpret_cast<float*>(smem);  // warp w's partials: part[w * kSlotFloats + token * 68 + row]
-  {
-    const int g = lane >> 2, q = lane & 3;
-    float* mine = part + warp * kSlotFloats;
-#pragma unroll
-    for (int t = 0; t < 4; ++t)
-#pragma unroll
-      for (int nt = 0; nt < MT / 8; ++nt)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          const int row = 16 * t + g + 8 * (e >> 1);
-          const int tok = 8 * nt + 2 * q + (e & 1);
-          if (tok < mvalid) mine[tok * kDecodeRowStride + row] = acc[t][nt][e];
-        }
-  }
+  WritePartials<MT>(part + warp * kSlotFloats, lane, mvalid, acc);
   if (sh.cluster > 1) ClusterWait();  // long satisfied (arrived at the start); here it overlaps the block barrier
   __syncthreads();
   // Quad qd: its 4 rows summed over the CTA's K ranges, in K order (deterministic), and its place in the output.
@@ -663,6 +701,181 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
   if (sh.cluster == 2) sum_store(std::integral_constant<int, 2>{});
   else if (sh.cluster == 4) sum_store(std::integral_constant<int, 4>{});
   else sum_store(std::integral_constant<int, 8>{});
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Flat decode kernel (sm_90, cp.async): the same warps, stream and tile step as DecodeKernel, another split
+// ------------------------------------------------------------------------------------------------------------
+// DecodeKernel gives each cluster one band, so the CTA count is a multiple of the band count: 160 bands of 70B qkv
+// make 160 CTAs on 132 SMs, and the 28 SMs with two of them take twice as long as the rest. Here each of `groups`
+// clusters (one wave of them) owns a contiguous run of bands, and its C x W warps split the run's (band, k-tile) units
+// evenly in band-major order, which is also tcfpx order: a warp's tiles are still one contiguous stream. Runs are at
+// most one band long, so a warp touches at most two bands and keeps one accumulator set for each.
+// Reduction, per band: the CTA sums its warps' partial sums in warp order; a band that several CTAs touch belongs to
+// the lowest rank touching it (only a CTA's last band can continue into the next ranks, and only its first band can
+// come from an earlier one), which receives the others' CTA sums by st.async on its mbarrier and adds them in rank
+// order. Senders push before they wait for anything, so nobody waits in a cycle, and no cluster barrier ends the
+// kernel (nobody reads another CTA's shared memory).
+struct FlatShape {
+  int np, kp, kt, nb;
+  int groups, cluster;  // clusters launched, CTAs per cluster
+  int x_vec;
+};
+
+// The units of a group split over its warps: warp v streams units [Start(v), Start(v + 1)); WarpOf(u) is the warp
+// holding unit u. 32-bit: units x warps < 2^31 (ConfigSupported).
+struct FlatSplit {
+  int units, warps;
+  __device__ __forceinline__ int Start(int v) const { return units * v / warps; }
+  __device__ __forceinline__ int WarpOf(int u) const { return ((u + 1) * warps - 1) / units; }
+};
+
+template <int MT, int W, int S>
+__global__ void __launch_bounds__(W * 32, (W == 16 ? 1 : 2)) FlatDecodeKernel(const GemmArgs a, const FlatShape sh) {
+  extern __shared__ __align__(1024) uint8_t smem[];
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int cr = static_cast<int>(ClusterRank());
+  const int group = static_cast<int>(blockIdx.x) / sh.cluster;
+  const int band_lo = sh.nb * group / sh.groups;  // nb x groups < 2^31 (ConfigSupported)
+  const int kt = sh.kt;
+  const FlatSplit split{(sh.nb * (group + 1) / sh.groups - band_lo) * kt, sh.cluster * W};
+  const int cta_v0 = cr * W;
+  const int u0 = split.Start(cta_v0 + warp), nkt = split.Start(cta_v0 + warp + 1) - u0;
+  const int first_band = u0 / kt, k_first = u0 - first_band * kt;
+  const int n_first = min(nkt, kt - k_first);  // the run's k-tiles in its first band; the rest are in the next one
+  const int64_t token0 = static_cast<int64_t>(blockIdx.y) * MT;
+  const int mvalid = static_cast<int>(a.m - token0 < MT ? a.m - token0 : MT);
+  // This CTA's bands [band_a, band_b] (every warp has units: ConfigSupported), and for band b the ranks touching it.
+  const int cta_u0 = split.Start(cta_v0), cta_u1 = split.Start(cta_v0 + W);
+  const int band_a = cta_u0 / kt, band_b = (cta_u1 - 1) / kt;
+  auto first_rank = [&](int b) { return split.WarpOf(b * kt) / W; };
+  auto last_rank = [&](int b) { return split.WarpOf(b * kt + kt - 1) / W; };
+
+  uint8_t* ring = smem + warp * S * kTileBytes;
+  uint64_t* rx_bar = reinterpret_cast<uint64_t*>(smem + W * S * kTileBytes);
+  float* rx = reinterpret_cast<float*>(rx_bar + 2);  // [sending rank - this rank - 1][MT x 64], quads of 4 rows
+  if (sh.cluster > 1) {
+    if (threadIdx.x == 0) {
+      MbarInit(rx_bar, 1);
+      const int receive_from = first_rank(band_b) == cr ? last_rank(band_b) - cr : 0;
+      if (receive_from > 0) MbarArriveExpectTx(rx_bar, static_cast<uint32_t>(receive_from * mvalid * 64 * 4));
+      FenceBarrierInit();
+    }
+    ClusterArriveRelaxed();  // waited for before the first remote store: every receive barrier is initialised
+  }
+
+  // The scales and biases of this thread's quad in the CTA's last band now, the other bands' lines into L2: loaded
+  // after the last k-tile they are a DRAM round trip at the end of every CTA (see DecodeKernel).
+  const bool has_quad = static_cast<int>(threadIdx.x) < mvalid * 16;
+  QuadScales last_scales;
+  if (has_quad) last_scales.Load(a, (band_lo + band_b) * 64 + (static_cast<int>(threadIdx.x) & 15) * 4);
+  if (static_cast<int>(threadIdx.x) < band_b - band_a) {
+    const int n = (band_lo + band_a + static_cast<int>(threadIdx.x)) * 64;
+    if (n < a.n) {
+      PrefetchL2(a.scales + n);
+      if (a.bias != nullptr) PrefetchL2(a.bias + n);
+    }
+  }
+
+  const int64_t unit0 = static_cast<int64_t>(band_lo) * kt + u0;
+  const LaneCopies<S> copies(a.w + unit0 * kSeg2TileBytes,
+                             a.w + static_cast<int64_t>(sh.np) * sh.kp / 4 + unit0 * kSeg4TileBytes, ring, lane);
+  for (int i = 0; i < S - 1; ++i) copies.Issue(i, nkt);
+
+  float acc[2][4][MT / 8][4];  // [band of the run][row block][8-token group][fragment]
+  ZeroAccumulators<MT>(acc[0]);
+  ZeroAccumulators<MT>(acc[1]);
+
+  ActivationRows<MT> xrows;
+  xrows.Init(a, token0, lane);
+  auto k_tile = [&](int i) { return k_first + i >= kt ? k_first + i - kt : k_first + i; };
+  uint32_t xa[4][MT / 8][2], xb[4][MT / 8][2];
+  if (nkt > 0) xrows.Load(a, token0, k_first, lane, sh.x_vec, xa);
+  auto step = [&](int i, const uint32_t (&xc)[4][MT / 8][2], uint32_t (&xn)[4][MT / 8][2], float (&sum)[4][MT / 8][4]) {
+    if (i + 1 < nkt) xrows.Load(a, token0, k_tile(i + 1), lane, sh.x_vec, xn);
+    copies.Issue(i + S - 1, nkt);
+    CpAsyncWait<S - 1>();
+    __syncwarp();
+    ConsumeTile<MT>(reinterpret_cast<const uint32_t*>(ring + (i % S) * kTileBytes), lane, xc, sum);
+    __syncwarp();  // the lanes' reads of this stage are complete before a later Issue refills it
+  };
+  // Tiles [begin, end) into one accumulator set, starting from the activations in xa (unrolled by two, so the
+  // prefetched set is never copied, except once after an odd count, when the next run needs it in xa).
+  auto run = [&](int begin, int end, float (&sum)[4][MT / 8][4]) {
+    int i = begin;
+    for (; i + 1 < end; i += 2) {
+      step(i, xa, xb, sum);
+      step(i + 1, xb, xa, sum);
+    }
+    if (i < end) {
+      step(i, xa, xb, sum);
+#pragma unroll
+      for (int s = 0; s < 4; ++s)
+#pragma unroll
+        for (int nt = 0; nt < MT / 8; ++nt) {
+          xa[s][nt][0] = xb[s][nt][0];
+          xa[s][nt][1] = xb[s][nt][1];
+        }
+    }
+  };
+  run(0, n_first, acc[0]);
+  run(n_first, nkt, acc[1]);
+  CpAsyncWait<0>();
+
+  // ---- reduction ----
+  // Each warp's partial sums go into its own ring ([band of the run][token][64 rows + 4]), which it has finished with.
+  constexpr int kSlotFloats = S * kTileBytes / 4;
+  constexpr int kSecond = MT * kDecodeRowStride;
+  static_assert(2 * MT * kDecodeRowStride <= kSlotFloats, "a warp's two partial sums fit in its ring");
+  float* part = reinterpret_cast<float*>(smem);
+  WritePartials<MT>(part + warp * kSlotFloats, lane, mvalid, acc[0]);
+  if (n_first < nkt) WritePartials<MT>(part + warp * kSlotFloats + kSecond, lane, mvalid, acc[1]);
+  if (sh.cluster > 1) ClusterWait();
+  __syncthreads();
+  const bool vec = (a.n % 4) == 0 && (reinterpret_cast<uintptr_t>(a.y) % 8) == 0;
+  const int quads = mvalid * 16;  // of one band: tokens x 16 quads of 4 rows; <= 256 <= threads (W >= 8)
+  for (int b = band_a; b <= band_b; ++b) {
+    const int v_first = split.WarpOf(b * kt), v_last = split.WarpOf(b * kt + kt - 1);
+    const int r_first = v_first / W, r_last = v_last / W;
+    const int qd = static_cast<int>(threadIdx.x);
+    if (qd >= quads) continue;
+    // The CTA's warps on band b, [l0, l1]; only the first can hold it as the second band of its run.
+    const int l0 = max(v_first, cta_v0) - cta_v0, l1 = min(v_last, cta_v0 + W - 1) - cta_v0;
+    const int second = (v_first >= cta_v0 && split.Start(v_first) < b * kt) ? kSecond : 0;
+    const float* src = part + (qd >> 4) * kDecodeRowStride + (qd & 15) * 4;
+    float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll
+    for (int w0 = 0; w0 < W; w0 += 8) {  // 8 loads issued before their adds (clamped, always valid addresses)
+      float4 v[8];
+#pragma unroll
+      for (int j = 0; j < 8; ++j) {
+        const int wc = min(max(w0 + j, l0), l1);
+        v[j] = *reinterpret_cast<const float4*>(src + wc * kSlotFloats + (wc == l0 ? second : 0));
+      }
+#pragma unroll
+      for (int j = 0; j < 8; ++j)
+        if (w0 + j >= l0 && w0 + j <= l1) AddTo(sum, v[j]);
+    }
+    if (r_first < cr) {  // an earlier rank owns the band: send it this CTA's sum
+      const uint32_t slot = SmemAddr(rx) + 16u * static_cast<uint32_t>((cr - r_first - 1) * MT * 16 + qd);
+      StoreRemoteAsync(MapShared(slot, static_cast<unsigned>(r_first)), sum,
+                       MapShared(SmemAddr(rx_bar), static_cast<unsigned>(r_first)));
+      continue;
+    }
+    if (r_last > cr) {  // this CTA owns it and later ranks hold parts: add theirs in rank order
+      MbarWait<true>(rx_bar, 0);
+      for (int d = 0; d < r_last - cr; ++d) AddTo(sum, *reinterpret_cast<const float4*>(rx + (d * MT * 16 + qd) * 4));
+    }
+    const int n = (band_lo + b) * 64 + (qd & 15) * 4;
+    if (n >= a.n) continue;
+    if (b == band_b) {
+      StoreQuad(a, token0 + (qd >> 4), n, sum, last_scales, vec);
+    } else {
+      QuadScales scales;
+      scales.Load(a, n);
+      StoreQuad(a, token0 + (qd >> 4), n, sum, scales, vec);
+    }
+  }
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -934,6 +1147,8 @@ struct Runtime {
   // CTAs of the wgmma kernel that run at once with clusters of 1..8 CTAs (clusters must fit a GPC, so a wave holds
   // fewer CTAs than SMs once the cluster grows): [variant: t64b1 t64b2 t128b1 t128b2 t256b1 t64b1x2][cluster - 1].
   int wg_ctas_per_wave[6][kMaxCluster] = {};
+  // Clusters of the flat decode kernel that run at once: [FlatVariant][cluster - 1].
+  int flat_groups_per_wave[4][kMaxCluster] = {};
 };
 Runtime g_runtime[16];
 
@@ -990,6 +1205,33 @@ struct ClusterLaunch {
   ClusterLaunch& operator=(const ClusterLaunch&) = delete;
 };
 
+// The flat decode variants compiled: tile 8/16 x {8 warps x 4 stages, 16 warps x 3 stages}, all cp.async.
+constexpr int FlatVariant(int tile, int warps) { return (tile == 16 ? 2 : 0) + (warps == 16 ? 1 : 0); }
+
+// Dynamic shared memory of a flat decode launch: the warps' rings, then, with a cluster, the barrier and the buffer
+// that receives up to cluster - 1 other ranks' sums of one band (tile x 64 floats each).
+constexpr int FlatSmemBytes(int warps, int stages, int tile, int cluster) {
+  return warps * stages * kTileBytes + (cluster > 1 ? 16 + (cluster - 1) * tile * 64 * 4 : 0);
+}
+
+template <int MT, int W, int S>
+cudaError_t PrepareFlat(int (&groups_per_wave)[kMaxCluster], int sm_count) {
+  cudaError_t e = cudaFuncSetAttribute(FlatDecodeKernel<MT, W, S>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       FlatSmemBytes(W, S, MT, kMaxCluster));
+  for (int ci = 0; ci < kMaxCluster && e == cudaSuccess; ++ci) {
+    const int cluster = ci + 1;
+    const ClusterLaunch launch(dim3(static_cast<unsigned>(cluster * sm_count), 1, 1), W * 32,
+                               FlatSmemBytes(W, S, MT, cluster), nullptr, cluster);
+    int clusters = 0;
+    if (cudaOccupancyMaxActiveClusters(&clusters, FlatDecodeKernel<MT, W, S>, &launch.cfg) != cudaSuccess) {
+      (void)cudaGetLastError();  // a failed query leaves the variant unplanned (0)
+      clusters = 0;
+    }
+    groups_per_wave[ci] = clusters;
+  }
+  return e;
+}
+
 constexpr int WgVariant(int tile, int bands, int ctas_per_sm) {
   return ctas_per_sm == 2 ? 5 : (tile == 64 ? bands - 1 : (tile == 128 ? 1 + bands : 4));
 }
@@ -1033,6 +1275,13 @@ cudaError_t InitRuntime(int device, Runtime& rt, const DeviceInfo& info) {
   if ((e = PrepareDecode<8, 16, 3, false>(&c[0][5])) != cudaSuccess) return e;
   if ((e = PrepareDecode<16, 16, 3, false>(&c[1][5])) != cudaSuccess) return e;
   if ((e = PrepareDecode<32, 16, 3, false>(&c[2][5])) != cudaSuccess) return e;
+  if (info.cc_major >= 9) {
+    int(&f)[4][kMaxCluster] = rt.flat_groups_per_wave;
+    if ((e = PrepareFlat<8, 8, 4>(f[FlatVariant(8, 8)], info.sm_count)) != cudaSuccess) return e;
+    if ((e = PrepareFlat<8, 16, 3>(f[FlatVariant(8, 16)], info.sm_count)) != cudaSuccess) return e;
+    if ((e = PrepareFlat<16, 8, 4>(f[FlatVariant(16, 8)], info.sm_count)) != cudaSuccess) return e;
+    if ((e = PrepareFlat<16, 16, 3>(f[FlatVariant(16, 16)], info.sm_count)) != cudaSuccess) return e;
+  }
   if (info.has_wgmma) {
     int(&w)[6][kMaxCluster] = rt.wg_ctas_per_wave;
     if ((e = PrepareWgmma<64, 1, 1>(w[WgVariant(64, 1, 1)], info.sm_count)) != cudaSuccess) return e;
@@ -1096,6 +1345,21 @@ GemmConfig PlanDecode(const DeviceInfo& info, int64_t m, int n, int k) {
     c.stages = 6;
     c.cp_async = false;
   }
+  // The flat split (v19) when the CTAs would leave the SMs unevenly loaded: more CTAs than SMs, and the busiest SMs
+  // with >= 1.3x the average (70B qkv: 160 CTAs on 132 SMs, 28 SMs with two). Clusters of 8 x 16 warps, one wave of
+  // them, measured best or within 2 % of the best flat split on 70B qkv (H100/H200, 1 and 16 tokens: 27.3 / 32.4 us
+  // and 21.2 / 28.3 us vs 27.6 / 34.2 and 22.9 / 31.7 us for the plan above). At 1.15-1.2x (L3-8B gate+up, L2-7B
+  // gate+up) the flat split was within a few % either way, and it cannot help the layers with fewer CTAs than SMs.
+  const int64_t busiest = (ctas + info.sm_count - 1) / info.sm_count;
+  if (c.tile <= 16 && ctas > info.sm_count && busiest * info.sm_count * 10 >= 13 * ctas) {
+    GemmConfig f = c;
+    f.warps = 16;
+    f.stages = 3;
+    f.cp_async = true;
+    f.cluster = 8;
+    f.groups = FlatGroupsPerWave(info, f);
+    if (f.groups > 0 && ConfigSupported(info, f, m, n, k, true)) return f;
+  }
   return c;
 }
 
@@ -1110,10 +1374,10 @@ int CtasPerWave(const Runtime& rt, const DeviceInfo& info, int tile, int bands, 
 // (clusters must fit a GPC, so fewer CTAs per wave at larger clusters) x the k-tiles of a split x the cost of a k-tile
 // (the slowest of tensor cores, the weight stream from DRAM at the whole machine's bandwidth, and the activation tile
 // from L2, plus a fixed ~300 cycles) + the cluster reduction. Fitted to the H100 sweep within ~15 %.
-// The two-CTAs-per-SM variant (x2): a wave of it takes 1.5x one CTA's time when some SM holds two CTAs, 1.2x when
-// none does (fewer registers). Fitted with clusters of 1..8 to the H100 sweep of v17 at M = 32, 64 and 128: the plan
-// is the best configuration or within 8 % of it on all ten shapes, 1.4 % slower than the best on average (v16: 1.6x
-// and 1.15x, before v17 removed the producer's spills).
+// The two-CTAs-per-SM variant (x2): one wave of it takes 1.45x one CTA's time when some SM holds two CTAs, 1.2x when
+// none does (fewer registers); more CTAs than a wave are costed as a stream (below). Fitted (v19) to the H100 and H200
+// sweeps at M = 32, 64, 128 and 256, clusters of 1..8: the plan is 0.3 / 0.7 % slower than the best configuration on
+// average at M = 32 / 64 (whole waves, as in v17: 1.1 / 2.2 %; 70B gate+up and 70B qkv at 64 tokens 5-8 % slower).
 // Whole tiles (whole_tiles > 0): their full waves cost k-tiles x the k-tile cost, then the split waves as above.
 double WgmmaCycles(const Runtime& rt, const DeviceInfo& info, int64_t m, int nb, int kt, int tile, int bands, int cluster,
                    int ctas_per_sm, int64_t whole_tiles) {
@@ -1132,9 +1396,11 @@ double WgmmaCycles(const Runtime& rt, const DeviceInfo& info, int64_t m, int nb,
            static_cast<double>((split_ctas + per_wave - 1) / per_wave) * cta;
   }
   if (ctas_per_sm == 1) return static_cast<double>((ctas + per_wave - 1) / per_wave) * cta;
-  const int64_t full_waves = ctas / per_wave, rest = ctas % per_wave;
-  const double last = rest == 0 ? 0.0 : (rest > info.sm_count ? 1.5 : 1.2);
-  return (static_cast<double>(full_waves) * 1.5 + last) * cta;
+  if (ctas <= info.sm_count) return 1.2 * cta;
+  if (ctas <= per_wave) return 1.45 * cta;
+  // More CTAs than fit at once: each starts as soon as another finishes, so the time is their work at the rate of a
+  // full wave (per_wave CTAs at 1/1.45 of one CTA's speed each) plus ~0.6 of a CTA's time while the last ones run down.
+  return (static_cast<double>(ctas) * 1.45 / per_wave + 0.6) * cta;
 }
 
 GemmConfig PlanWgmma(const DeviceInfo& info, int64_t m, int n, int k) {
@@ -1178,6 +1444,20 @@ GemmConfig PlanWgmma(const DeviceInfo& info, int64_t m, int n, int k) {
   return best;
 }
 
+// The kernels' view of N and K: padded to whole 64-row bands and 64-wide k-tiles (tcfpx pads the same way).
+template <typename Shape>
+void SetPaddedShape(const GemmArgs& a, Shape& sh) {
+  sh.np = CeilDiv(a.n, 64) * 64;
+  sh.kp = CeilDiv(a.k, 64) * 64;
+  sh.kt = sh.kp / 64;
+  sh.nb = sh.np / 64;
+}
+
+// Whether the decode kernels may load activations as 32-bit pairs (K even, x 4-byte aligned).
+bool ActivationPairsAligned(const GemmArgs& a) {
+  return (a.k % 2) == 0 && (reinterpret_cast<uintptr_t>(a.x) % 4) == 0;
+}
+
 template <int T, int BPW, int kCtas = 1>
 cudaError_t LaunchWgmma(const Runtime& rt, const GemmArgs& a, const GemmConfig& c, cudaStream_t stream) {
   CUtensorMap map;
@@ -1190,10 +1470,7 @@ cudaError_t LaunchWgmma(const Runtime& rt, const GemmArgs& a, const GemmConfig& 
                                CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (r != CUDA_SUCCESS) return cudaErrorInvalidValue;
   WgShape sh;
-  sh.np = CeilDiv(a.n, 64) * 64;
-  sh.kp = CeilDiv(a.k, 64) * 64;
-  sh.kt = sh.kp / 64;
-  sh.nb = sh.np / 64;
+  SetPaddedShape(a, sh);
   sh.cluster = c.cluster;
   sh.ntt = CeilDiv(a.m, T);
   sh.whole = c.whole_tiles;
@@ -1207,18 +1484,27 @@ template <int MT, int W, int S, bool B>
 cudaError_t LaunchDecode(const DeviceInfo& info, const GemmArgs& a, const GemmConfig& c, cudaStream_t stream) {
   constexpr int kDecodeWarps = W;
   DecodeShape sh;
-  sh.np = CeilDiv(a.n, 64) * 64;
-  sh.kp = CeilDiv(a.k, 64) * 64;
-  sh.kt = sh.kp / 64;
-  sh.nb = sh.np / 64;
+  SetPaddedShape(a, sh);
   sh.bands = c.bands;
   sh.kw = kDecodeWarps / c.bands;
   sh.cluster = c.cluster;
-  sh.x_vec = ((a.k % 2) == 0 && (reinterpret_cast<uintptr_t>(a.x) % 4) == 0) ? 1 : 0;
+  sh.x_vec = ActivationPairsAligned(a) ? 1 : 0;
   const ClusterLaunch launch(
       dim3(static_cast<unsigned>(CeilDiv(sh.nb, c.bands) * c.cluster), static_cast<unsigned>(CeilDiv(a.m, MT)), 1),
       kDecodeWarps * 32, DecodeSmemBytes(W, S, MT, c.bands, c.cluster), stream, info.cc_major >= 9 ? c.cluster : 0);
   return cudaLaunchKernelEx(&launch.cfg, DecodeKernel<MT, W, S, B>, a, sh);
+}
+
+template <int MT, int W, int S>
+cudaError_t LaunchFlat(const GemmArgs& a, const GemmConfig& c, cudaStream_t stream) {
+  FlatShape sh;
+  SetPaddedShape(a, sh);
+  sh.groups = c.groups;
+  sh.cluster = c.cluster;
+  sh.x_vec = ActivationPairsAligned(a) ? 1 : 0;
+  const dim3 grid(static_cast<unsigned>(c.groups * c.cluster), static_cast<unsigned>(CeilDiv(a.m, MT)), 1);
+  const ClusterLaunch launch(grid, W * 32, FlatSmemBytes(W, S, MT, c.cluster), stream, c.cluster);
+  return cudaLaunchKernelEx(&launch.cfg, FlatDecodeKernel<MT, W, S>, a, sh);
 }
 
 }  // namespace
@@ -1251,6 +1537,19 @@ bool ConfigSupported(const DeviceInfo& info, const GemmConfig& c, int64_t m, int
   if (m <= 0 || n <= 0 || k <= 0) return false;
   if (c.cluster < 1 || c.cluster > 8) return false;
   const int kt = CeilDiv(k, 64);
+  if (c.kind == KernelKind::kDecode && c.groups != 0) {
+    // Flat split: every warp gets at least one unit and at most one band's worth (so it touches at most two bands),
+    // and the split's index arithmetic stays in 32 bits.
+    if (info.cc_major < 9 || !c.cp_async || c.bands != 1 || c.ctas_per_sm != 1 || c.whole_tiles != 0) return false;
+    if ((c.tile != 8 && c.tile != 16) || !((c.warps == 8 && c.stages == 4) || (c.warps == 16 && c.stages == 3)))
+      return false;
+    const int nb = CeilDiv(n, 64), warps = c.cluster * c.warps;
+    if (c.groups < 1 || c.groups > nb || static_cast<int64_t>(nb) * c.groups >= (int64_t(1) << 31)) return false;
+    const int64_t min_bands = nb / c.groups, max_bands = CeilDiv(nb, c.groups);
+    if (min_bands * kt < warps || max_bands > warps || max_bands * kt * warps >= (int64_t(1) << 31)) return false;
+    if (static_cast<int64_t>(c.groups) * c.cluster > 0x7FFFFFFF / 2) return false;
+    return CeilDiv(m, c.tile) <= 65535;
+  }
   if (c.kind == KernelKind::kDecode) {
     if ((c.cluster & (c.cluster - 1)) != 0) return false;  // the decode kernel splits K in powers of two
     if (c.ctas_per_sm != 1 || c.whole_tiles != 0) return false;
@@ -1293,6 +1592,10 @@ cudaError_t RunGemm(const DeviceInfo& info, const GemmArgs& a, const GemmConfig&
     if (c.tile == 128) return c.bands == 1 ? LaunchWgmma<128, 1>(rt, a, c, stream) : LaunchWgmma<128, 2>(rt, a, c, stream);
     return LaunchWgmma<256, 1>(rt, a, c, stream);
   }
+  if (c.groups > 0) {
+    if (c.tile == 8) return c.warps == 8 ? LaunchFlat<8, 8, 4>(a, c, stream) : LaunchFlat<8, 16, 3>(a, c, stream);
+    return c.warps == 8 ? LaunchFlat<16, 8, 4>(a, c, stream) : LaunchFlat<16, 16, 3>(a, c, stream);
+  }
   const int v = DecodeVariant(c.warps, c.stages, c.cp_async);
 #define FP6_DECODE_CASE(MT)                                                     \
   if (c.tile == MT) {                                                           \
@@ -1330,8 +1633,15 @@ std::string DescribeConfig(const GemmConfig& c) {
   if (c.kind == KernelKind::kWgmma && c.whole_tiles > 0) s += " whole" + std::to_string(c.whole_tiles);
   if (c.kind == KernelKind::kDecode) {
     s += " w" + std::to_string(c.warps) + "s" + std::to_string(c.stages) + (c.cp_async ? " cpa" : "");
+    if (c.groups > 0) s += " flat" + std::to_string(c.groups);
   }
   return s;
+}
+
+int FlatGroupsPerWave(const DeviceInfo& info, const GemmConfig& c) {
+  if (c.kind != KernelKind::kDecode || info.cc_major < 9 || c.cluster < 1 || c.cluster > kMaxCluster) return 0;
+  if ((c.tile != 8 && c.tile != 16) || (c.warps != 8 && c.warps != 16)) return 0;
+  return g_runtime[info.device & 15].flat_groups_per_wave[FlatVariant(c.tile, c.warps)][c.cluster - 1];
 }
 
 int64_t WgmmaTiles(const GemmConfig& c, int64_t m, int n) {

@@ -40,6 +40,10 @@ struct GemmConfig {
   // rest are split across the CTAs of a cluster. 0 splits every tile; the planner runs the full waves whole and
   // splits only the tiles of the last wave.
   int whole_tiles = 0;
+  // decode on sm_90 with cp.async, 8 or 16 tokens, 8 or 16 warps: > 0 runs the flat split instead, `groups` clusters
+  // of `cluster` CTAs, each owning a contiguous run of about N / 64 / groups bands whose (band, k-tile) units its
+  // warps share evenly (any band count fills the SMs evenly; the planner launches one wave of clusters).
+  int groups = 0;
 };
 
 struct DeviceInfo {
@@ -71,6 +75,10 @@ cudaError_t Fp6Gemm(const DeviceInfo& info, const GemmArgs& args, cudaStream_t s
 cudaError_t DequantizeToHalf(const uint8_t* w, const uint16_t* scales, int n, int k, uint16_t* out, cudaStream_t stream);
 
 std::string DescribeConfig(const GemmConfig& config);
+
+// How many clusters of a flat decode configuration (groups > 0; its tile, warps, stages and cluster size) run at
+// once on the device: the planner's `groups`. 0 for other configurations or before PrepareDevice.
+int FlatGroupsPerWave(const DeviceInfo& info, const GemmConfig& config);
 
 // The tiles (band groups x token tiles) a wgmma configuration covers for M tokens and N outputs; 0 for decode.
 int64_t WgmmaTiles(const GemmConfig& config, int64_t m, int n);

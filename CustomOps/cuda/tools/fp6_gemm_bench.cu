@@ -150,6 +150,20 @@ int main(int argc, char** argv) {
   std::vector<std::map<int64_t, std::string>> chosen(shapes.size());
   double worst_rel = 0.0;
   std::string explore_log;
+  if (explore) {  // the wave sizes the planner works with (cudaOccupancyMaxActiveClusters), clusters of 1..8
+    const int wt[6][3] = {{64, 1, 1}, {64, 2, 1}, {128, 1, 1}, {128, 2, 1}, {256, 1, 1}, {64, 1, 2}};
+    for (const auto& tb : wt) {
+      fp6::cuda::GemmConfig g;
+      g.kind = fp6::cuda::KernelKind::kWgmma;
+      g.tile = tb[0];
+      g.bands = tb[1];
+      g.ctas_per_sm = tb[2];
+      std::string line = "ctas per wave, " + fp6::cuda::DescribeConfig(g) + ", clusters 1..8:";
+      for (g.cluster = 1; g.cluster <= 8; ++g.cluster)
+        line += " " + std::to_string(fp6::cuda::WgmmaCtasPerWave(info, g));
+      explore_log += line + "\n";
+    }
+  }
 
   for (size_t si = 0; si < shapes.size(); ++si) {
     const Shape& s = shapes[si];
@@ -235,6 +249,20 @@ int main(int argc, char** argv) {
               g.cluster = c;
               if (m <= 64 && (t >= m || t == 32) && (t <= 2 * m || t == 8) &&
                   fp6::cuda::ConfigSupported(info, g, m, s.n, s.k, true))
+                cands.push_back(g);
+            }
+        for (int t : {8, 16})  // flat decode splits, one wave of groups
+          for (int w : {8, 16})
+            for (int c = 1; c <= 8; ++c) {
+              fp6::cuda::GemmConfig g;
+              g.kind = fp6::cuda::KernelKind::kDecode;
+              g.tile = t;
+              g.warps = w;
+              g.stages = w == 16 ? 3 : 4;
+              g.cp_async = true;
+              g.cluster = c;
+              g.groups = fp6::cuda::FlatGroupsPerWave(info, g);
+              if (t >= m && (t == 8 || m > 8) && fp6::cuda::ConfigSupported(info, g, m, s.n, s.k, true))
                 cands.push_back(g);
             }
         const int wt[6][3] = {{64, 1, 1}, {64, 2, 1}, {128, 1, 1}, {128, 2, 1}, {256, 1, 1}, {64, 1, 2}};

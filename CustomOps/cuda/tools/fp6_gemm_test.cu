@@ -208,6 +208,25 @@ std::vector<GemmConfig> ConfigsFor(const fp6::cuda::DeviceInfo& info, const Prob
       if (quick) break;
     }
   }
+  // Flat decode splits: clusters of 1-8 with one wave of groups, a third of the bands, or a single group (every
+  // band split across all warps), so that runs start and end inside bands and bands span several CTAs.
+  const int nb = (p.n + 63) / 64;
+  for (int t : {8, 16}) {
+    for (int c : {1, 2, 3, 5, 8}) {
+      GemmConfig g;
+      g.kind = KernelKind::kDecode;
+      g.tile = t;
+      g.warps = (rot % 2) ? 16 : 8;
+      g.stages = g.warps == 16 ? 3 : 4;
+      g.cp_async = true;
+      g.cluster = c;
+      const int pick = rot++ % 3;
+      g.groups = pick == 0 ? fp6::cuda::FlatGroupsPerWave(info, g) : (pick == 1 ? std::max(1, nb / 3) : 1);
+      if (g.groups > nb) g.groups = nb;
+      if (fp6::cuda::ConfigSupported(info, g, p.m, p.n, p.k, true)) out.push_back(g);
+      if (quick && c >= 3) break;
+    }
+  }
   const int wt[6][3] = {{64, 1, 1}, {64, 2, 1}, {128, 1, 1}, {128, 2, 1}, {256, 1, 1}, {64, 1, 2}};
   for (const auto& tb : wt) {
     for (int c = 1; c <= 8; ++c) {  // any cluster size splits K in the wgmma kernel
