@@ -330,6 +330,11 @@ struct QuadScales {
   }
 };
 
+// Whether StoreQuad may write a quad as one 8-byte store: every row of y starts 8-byte aligned.
+__device__ __forceinline__ bool QuadStoresAligned(const GemmArgs& a) {
+  return (a.n % 4) == 0 && (reinterpret_cast<uintptr_t>(a.y) % 8) == 0;
+}
+
 // y[m][n..n+3] = RN16(sum * scale * 2^12 + bias) for the rows below N; one 8-byte store when `vec` (N % 4 == 0 and
 // y 8-byte aligned) and the whole quad is inside N.
 __device__ __forceinline__ void StoreQuad(const GemmArgs& a, int64_t m, int n, const float4& sum, const QuadScales& q,
@@ -648,7 +653,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, (kDecodeWarps == 16 ? 1 : (
     for (int k = 0; k < sh.kw; ++k) AddTo(sum, *reinterpret_cast<const float4*>(src + k * sh.bands * kSlotFloats));
     return sum;
   };
-  const bool vec = (a.n % 4) == 0 && (reinterpret_cast<uintptr_t>(a.y) % 8) == 0;
+  const bool vec = QuadStoresAligned(a);
   auto store = [&](int qd, const float4& sum) {
     int tok, blo;
     locate(qd, tok, blo);
@@ -832,7 +837,7 @@ __global__ void __launch_bounds__(W * 32, (W == 16 ? 1 : 2)) FlatDecodeKernel(co
   if (n_first < nkt) WritePartials<MT>(part + warp * kSlotFloats + kSecond, lane, mvalid, acc[1]);
   if (sh.cluster > 1) ClusterWait();
   __syncthreads();
-  const bool vec = (a.n % 4) == 0 && (reinterpret_cast<uintptr_t>(a.y) % 8) == 0;
+  const bool vec = QuadStoresAligned(a);
   const int quads = mvalid * 16;  // of one band: tokens x 16 quads of 4 rows; <= 256 <= threads (W >= 8)
   for (int b = band_a; b <= band_b; ++b) {
     const int v_first = split.WarpOf(b * kt), v_last = split.WarpOf(b * kt + kt - 1);
@@ -1074,7 +1079,7 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
   // CTA rank cr stores tokens [T*cr/splits, T*(cr+1)/splits) of the tile, summed over the cluster.
   const int tok_begin = T * cr / splits, tok_end = T * (cr + 1) / splits;
   if (n < a.n) {
-    const bool vec = (a.n % 4) == 0 && (reinterpret_cast<uintptr_t>(a.y) % 8) == 0;
+    const bool vec = QuadStoresAligned(a);
     const int tok_first = tok_begin + ct / kQuads, tok_step = 256 / kQuads;
     if (splits == 1) {
       for (int tok = tok_first; tok < tok_end && token0 + tok < a.m; tok += tok_step) {
