@@ -1210,6 +1210,20 @@ struct ClusterLaunch {
   ClusterLaunch& operator=(const ClusterLaunch&) = delete;
 };
 
+// How many clusters of `cluster` CTAs of a kernel can be resident at once (clusters must fit a GPC, so this is
+// below sm_count / cluster for some sizes); -1 when the query fails (its error is cleared).
+template <typename... Params>
+int MaxActiveClusters(void (*kernel)(Params...), int threads, int smem_bytes, int cluster, int sm_count) {
+  const ClusterLaunch launch(dim3(static_cast<unsigned>(cluster * sm_count), 1, 1), threads, smem_bytes, nullptr,
+                             cluster);
+  int clusters = 0;
+  if (cudaOccupancyMaxActiveClusters(&clusters, kernel, &launch.cfg) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return -1;
+  }
+  return clusters;
+}
+
 // The flat decode variants compiled: tile 8/16 x {8 warps x 4 stages, 16 warps x 3 stages}, all cp.async.
 constexpr int FlatVariant(int tile, int warps) { return (tile == 16 ? 2 : 0) + (warps == 16 ? 1 : 0); }
 
@@ -1225,14 +1239,9 @@ cudaError_t PrepareFlat(int (&groups_per_wave)[kMaxCluster], int sm_count) {
                                        FlatSmemBytes(W, S, MT, kMaxCluster));
   for (int ci = 0; ci < kMaxCluster && e == cudaSuccess; ++ci) {
     const int cluster = ci + 1;
-    const ClusterLaunch launch(dim3(static_cast<unsigned>(cluster * sm_count), 1, 1), W * 32,
-                               FlatSmemBytes(W, S, MT, cluster), nullptr, cluster);
-    int clusters = 0;
-    if (cudaOccupancyMaxActiveClusters(&clusters, FlatDecodeKernel<MT, W, S>, &launch.cfg) != cudaSuccess) {
-      (void)cudaGetLastError();  // a failed query leaves the variant unplanned (0)
-      clusters = 0;
-    }
-    groups_per_wave[ci] = clusters;
+    const int clusters =
+        MaxActiveClusters(FlatDecodeKernel<MT, W, S>, W * 32, FlatSmemBytes(W, S, MT, cluster), cluster, sm_count);
+    groups_per_wave[ci] = clusters > 0 ? clusters : 0;  // a failed query leaves the variant unplanned
   }
   return e;
 }
@@ -1247,13 +1256,9 @@ cudaError_t PrepareWgmma(int (&ctas_per_wave)[kMaxCluster], int sm_count) {
                                        WgLayout<T, BPW>::kSmem);
   for (int ci = 0; ci < kMaxCluster && e == cudaSuccess; ++ci) {
     const int cluster = ci + 1;
-    const ClusterLaunch launch(dim3(static_cast<unsigned>(cluster * sm_count), 1, 1), kWgThreads, WgLayout<T, BPW>::kSmem,
-                               nullptr, cluster);
-    int clusters = 0;
-    if (cudaOccupancyMaxActiveClusters(&clusters, WgmmaKernel<T, BPW, kCtas>, &launch.cfg) != cudaSuccess) {
-      (void)cudaGetLastError();  // a failed query only costs the planner its estimate
-      clusters = sm_count / cluster;
-    }
+    int clusters =
+        MaxActiveClusters(WgmmaKernel<T, BPW, kCtas>, kWgThreads, WgLayout<T, BPW>::kSmem, cluster, sm_count);
+    if (clusters < 0) clusters = sm_count / cluster;  // a failed query only costs the planner its estimate
     ctas_per_wave[ci] = clusters > 0 ? clusters * cluster : sm_count;
   }
   return e;
