@@ -34,6 +34,9 @@ struct GemmConfig {
   int cluster = 1;  // CTAs of one cluster that split K and reduce through distributed shared memory (1..8)
   int warps = 8;    // decode: warps per CTA (8 or 4)
   int stages = 4;   // decode: shared-memory stages per warp (4 with 8 warps; 8 or 6 with 4 warps; 3 with 16)
+  // decode with cp.async: adjacent 64-row bands each warp streams side by side, multiplying both with one load of the
+  // activations: 1, or 2 with 4 warps x 4 stages (8 or 16 tokens) or 8 warps x 2 stages (8 tokens)
+  int warp_bands = 1;
   bool cp_async = false;  // decode on sm_90: weights by per-lane cp.async instead of bulk copies (sm_80 always)
   int ctas_per_sm = 1;    // wgmma: 1, or 2 for the lighter tile-64 one-band variant (twice the warps per SM)
   // wgmma with cluster > 1: how many tiles (a multiple of cluster) run whole, one CTA each over all of K, before the

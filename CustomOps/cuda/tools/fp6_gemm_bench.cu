@@ -235,7 +235,9 @@ int main(int argc, char** argv) {
       const bool swept = m != 2 && m != 4;  // 2 and 4 tokens run the configurations of 1 and 8
       if (explore && si < core_count && swept) {
         std::vector<fp6::cuda::GemmConfig> cands;
-        const int variants[5][3] = {{8, 4, 0}, {4, 6, 0}, {16, 3, 0}, {8, 4, 1}, {16, 3, 1}};
+        // {warps, stages, cp.async, bands per warp}
+        const int variants[7][4] = {{8, 4, 0, 1}, {4, 6, 0, 1}, {16, 3, 0, 1}, {8, 4, 1, 1},
+                                    {16, 3, 1, 1}, {8, 2, 1, 2}, {4, 4, 1, 2}};
         for (int t : {8, 16, 32})
           for (const auto& v : variants)
             for (int c = 1; c <= 4; c *= 2) {
@@ -246,6 +248,7 @@ int main(int argc, char** argv) {
               g.warps = v[0];
               g.stages = v[1];
               g.cp_async = v[2] != 0;
+              g.warp_bands = v[3];
               g.cluster = c;
               if (m <= 64 && (t >= m || t == 32) && (t <= 2 * m || t == 8) &&
                   fp6::cuda::ConfigSupported(info, g, m, s.n, s.k, true))

@@ -192,20 +192,44 @@ std::vector<GemmConfig> ConfigsFor(const fp6::cuda::DeviceInfo& info, const Prob
   const int tiles[3] = {8, 16, 32};
   const int bands[4] = {1, 2, 4, 8};
   int rot = static_cast<int>(p.m + p.n);
-  const int variants[6][3] = {{8, 4, 0}, {4, 8, 0}, {4, 6, 0}, {16, 3, 0}, {8, 4, 1}, {16, 3, 1}};
+  // {warps, stages, cp.async, bands per warp}
+  const int variants[8][4] = {{8, 4, 0, 1}, {4, 8, 0, 1}, {4, 6, 0, 1}, {16, 3, 0, 1},
+                              {8, 4, 1, 1}, {16, 3, 1, 1}, {8, 2, 1, 2}, {4, 4, 1, 2}};
   for (int t : tiles) {
     for (int c = 1; c <= 8; c *= 2) {
       GemmConfig g;
       g.kind = KernelKind::kDecode;
       g.tile = t;
-      g.warps = variants[rot % 6][0];
-      g.stages = variants[rot % 6][1];
-      g.cp_async = variants[rot % 6][2] != 0;
+      const int* v = variants[rot % 8];
+      g.warps = v[0];
+      g.stages = v[1];
+      g.cp_async = v[2] != 0;
+      g.warp_bands = v[3];
+      if (v[3] == 2 && t > 8) {  // two bands per warp beyond 8 tokens: 4 x 4 only (16 tokens), else the one-band 8 x 4
+        g.warps = t == 16 ? 4 : 8;
+        g.stages = 4;
+        g.warp_bands = t == 16 ? 2 : 1;
+      }
       g.bands = bands[(rot++) % 4];
       if (g.bands > g.warps) g.bands = 1;
       g.cluster = c;
       if (fp6::cuda::ConfigSupported(info, g, p.m, p.n, p.k, true)) out.push_back(g);
       if (quick) break;
+    }
+  }
+  // Two bands per warp with one band per CTA (the planner's form), clusters of 1 and 2, both tiles.
+  for (int t : {8, 16}) {
+    for (int c : {1, 2}) {
+      GemmConfig g;
+      g.kind = KernelKind::kDecode;
+      g.tile = t;
+      const int* v = variants[t == 16 ? 7 : 6 + rot++ % 2];
+      g.warps = v[0];
+      g.stages = v[1];
+      g.cp_async = true;
+      g.warp_bands = 2;
+      g.cluster = c;
+      if (fp6::cuda::ConfigSupported(info, g, p.m, p.n, p.k, true)) out.push_back(g);
     }
   }
   // Flat decode splits: clusters of 1-8 with one wave of groups, a third of the bands, or a single group (every
