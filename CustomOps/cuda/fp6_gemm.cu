@@ -695,6 +695,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, DecodeMinBlocks(MT, kDecode
     const int n = (group * cta_bands + blo) * 64 + (qd & 15) * 4;
     if (n >= a.n) return;
     if (kEarlyScales && sh.bands == 1) {
+      // A select rather than early[blo]: a runtime index would put the array in local memory.
       StoreQuad(a, token0 + tok, n, sum, P == 2 && blo != 0 ? early[P - 1] : early[0], vec);
     } else {
       QuadScales late;
