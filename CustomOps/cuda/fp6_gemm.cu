@@ -8,8 +8,9 @@
 //   per-warp ring of shared-memory stages (cp.async by all lanes, or on sm_90 optionally one bulk copy per segment
 //   issued by lane 0 and completing on an mbarrier), each lane converts its six words per k-slice to four
 //   mma.m16n8k16 A fragments
-//   (1.5 integer ops per weight, fp6_tc_dequant.cuh) and multiplies them with the activations, which it loads
-//   straight from global memory (L1-cached, one k-tile ahead). The warps of a CTA cover `bands` bands x
+//   (1.5 integer ops per weight, fp6_tc_dequant.cuh) and multiplies them with the activations: staged (v21, the plan
+//   wherever x is 16-byte aligned and K % 8 == 0) = copied by cp.async into each stage after its weights and read
+//   with ldmatrix, or else loaded from global memory one k-tile ahead. The warps of a CTA cover `bands` bands x
 //   (warps / bands) K ranges; the CTAs of a cluster split K further. Partial sums are reduced in shared memory
 //   (within the CTA) and then across the cluster: each CTA sends every other CTA its sums of that CTA's share of the
 //   outputs with st.async into the receiver's shared memory, counted on the receiver's mbarrier (no cluster barrier
@@ -57,6 +58,7 @@ constexpr int kSeg2TileBytes = 1024;
 constexpr int kSeg4TileBytes = 2048;
 constexpr int kMaxCluster = 8;          // the portable thread-block cluster size limit
 constexpr int kMaxSmemPerBlock = 232448;  // Hopper: 227 KiB of dynamic shared memory per block
+constexpr int kDecodeVariantCount = 13;  // kDecodeVariants
 constexpr int kDecodeRowStride = 68;  // floats per (token) row of the reduction buffer: 64 rows + 4 (no conflicts)
 constexpr int kWgThreads = 384;       // a producer warpgroup and two consumer warpgroups
 // setmaxnreg per warpgroup, by CTAs per SM: one CTA is launched with 384 x 168 registers and gives 128 x 40 +
@@ -242,6 +244,18 @@ __device__ __forceinline__ void PrefetchL2(const void* p) {
 __device__ __forceinline__ void CpAsync16(uint32_t dst, const void* src) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(dst), "l"(src) : "memory");
 }
+// Copies `src_bytes` (16 or 0) and zero-fills the rest of the 16 bytes.
+__device__ __forceinline__ void CpAsync16Fill(uint32_t dst, const void* src, uint32_t src_bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(src), "r"(src_bytes) : "memory");
+}
+// Four 8x8 FP16 matrices from shared memory: lanes 8j..8j+7 give the row addresses of matrix j, and each lane gets
+// (row lane / 4, columns 2 (lane % 4), +1) of every matrix: for [token][k] rows, the mma.m16n8k16 B fragment.
+__device__ __forceinline__ void LoadMatrices4(uint32_t addr, uint32_t& d0, uint32_t& d1, uint32_t& d2, uint32_t& d3) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
+               : "=r"(d0), "=r"(d1), "=r"(d2), "=r"(d3)
+               : "r"(addr)
+               : "memory");
+}
 __device__ __forceinline__ void CpAsyncCommit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 template <int N>
 __device__ __forceinline__ void CpAsyncWait() {
@@ -368,6 +382,8 @@ struct DecodeShape {
   int np, kp, kt, nb;  // padded N, padded K, k-tiles, bands
   int bands, kw, cluster;
   int x_vec;  // 32-bit activation loads allowed (K even, x 4-byte aligned)
+  // Staged activations (kStageX): token rows of every stage (min(tile, M)) and the stage's bytes (weights + rows).
+  int x_rows, stage_bytes;
 };
 
 __device__ __forceinline__ uint32_t LoadActivationPair(const GemmArgs& a, int64_t token, int k, int x_vec) {
@@ -427,30 +443,40 @@ struct ActivationRows {
 // refill, ~48 in v13, which rebuilt every chunk address). One commit group per tile, empty past the warp's last tile,
 // so that the wait counts stay the same on every iteration. With P = 2 a stage holds the same k-tile of two adjacent
 // bands (the second `band_bytes2` further on in the 2-bit segment, twice that in the 4-bit one), the second one's
-// copies skipped when it lies past the last band.
+// copies skipped when it lies past the last band. With staged activations a stage is larger (`stage_bytes`) and the
+// activation copies join the tile's commit group (`extra`).
 template <int S, int P = 1>
 struct LaneCopies {
   const uint8_t* lane2;  // the stream's first tile (tcfpx: a warp's tiles are consecutive in both segments)
   const uint8_t* lane4;
   uint32_t ring_lane;
   int band_bytes2;  // P = 2: bytes from a band's tiles to the next band's in the 2-bit segment; 0 without a next band
+  int stage_bytes;
 
   __device__ __forceinline__ LaneCopies(const uint8_t* seg2_first, const uint8_t* seg4_first, const uint8_t* ring,
-                                        int lane, int band_bytes2 = 0)
+                                        int lane, int band_bytes2 = 0, int stage_bytes = P * kTileBytes)
       : lane2(seg2_first + lane * 16),
         lane4(seg4_first + lane * 16),
         ring_lane(SmemAddr(ring) + lane * 16),
-        band_bytes2(band_bytes2) {}
+        band_bytes2(band_bytes2),
+        stage_bytes(stage_bytes) {}
 
-  __device__ __forceinline__ void Issue(int i, int nkt) const {
+  // extra(i, stage offset): further copies of k-tile i into its stage.
+  template <typename Extra>
+  __device__ __forceinline__ void Issue(int i, int nkt, const Extra& extra) const {
     if (i < nkt) {
-      const uint32_t dst = ring_lane + (i % S) * (P * kTileBytes);
+      const uint32_t st_off = (i % S) * stage_bytes;
+      const uint32_t dst = ring_lane + st_off;
       const uint8_t* s2 = lane2 + i * kSeg2TileBytes;  // i * 2048 < 2^31: nkt <= 2^20 k-tiles
       const uint8_t* s4 = lane4 + i * kSeg4TileBytes;
       CopyTile(dst, s2, s4);
       if (P == 2 && band_bytes2 != 0) CopyTile(dst + kTileBytes, s2 + band_bytes2, s4 + 2 * band_bytes2);
+      extra(i, st_off);
     }
     CpAsyncCommit();
+  }
+  __device__ __forceinline__ void Issue(int i, int nkt) const {
+    Issue(i, nkt, [](int, uint32_t) {});
   }
 
   __device__ __forceinline__ static void CopyTile(uint32_t dst, const uint8_t* s2, const uint8_t* s4) {
@@ -458,6 +484,70 @@ struct LaneCopies {
     CpAsync16(dst + 512, s2 + 512);
 #pragma unroll
     for (int u = 0; u < 4; ++u) CpAsync16(dst + kSeg2TileBytes + 512 * u, s4 + 512 * u);
+  }
+};
+
+// Staged activations: a warp copies the activations of each k-tile into the tile's stage, after the weights, with
+// the same commit group, so they are as far ahead as the weights and arrive with them. Loaded one k-tile ahead into
+// registers instead, they are L2 round trips issued behind the weight stream; the v21 trace measured them as most of
+// the consumption time of a tile (M = 1: ~0.4 us median per tile and warp, up to 3 us).
+// The stage holds x_rows = min(tile, M) token rows of 64 k (8 chunks of 16 bytes each), chunk c of row r at
+// (c ^ (r % 8)) * 16, so that the eight rows of an ldmatrix read lie in different banks. Lane l copies chunks l + 32u;
+// rows past the tile's tokens and chunks past K are zero-filled (their products land in discarded columns, or are 0).
+template <int MT>
+struct StagedActivations {
+  static constexpr int kCopies = MT * 8 / 32;      // 16-byte chunks per lane and k-tile (x_rows = MT)
+  static constexpr int kReads = MT == 8 ? 2 : 4;  // ldmatrix.x4 per k-tile
+  const uint16_t* src[kCopies];  // the chunk in the warp's first k-tile
+  uint32_t dst[kCopies];         // its place in stage 0
+  int k_first[kCopies];          // its first k in the warp's first k-tile; past K when the copy is inactive
+  bool copy[kCopies], row_ok[kCopies];
+  uint32_t read[kReads];  // this lane's ldmatrix row address in stage 0, per read
+
+  __device__ __forceinline__ void Init(const GemmArgs& a, int64_t token0, int x_rows, int kt0, uint32_t x_area,
+                                       int lane) {
+    const int mvalid = static_cast<int>(a.m - token0 < MT ? a.m - token0 : MT);
+#pragma unroll
+    for (int u = 0; u < kCopies; ++u) {
+      const int id = lane + 32 * u, row = id >> 3, col = id & 7;
+      copy[u] = row < x_rows;
+      row_ok[u] = row < mvalid;
+      src[u] = a.x + (row_ok[u] ? token0 + row : 0) * a.k + static_cast<int64_t>(kt0) * 64 + col * 8;
+      dst[u] = x_area + row * 128 + ((col ^ (row & 7)) << 4);
+      k_first[u] = kt0 * 64 + col * 8;
+    }
+    // Read j of a k-tile: 8 tokens: slices 2j, 2j + 1 (matrices: b0, b1 of each); 16 tokens: slice j (b0, b1 of
+    // tokens 0-7, then of tokens 8-15). Rows past x_rows read row x_rows - 1: only discarded columns see them.
+    const int mat = lane >> 3;
+    const int token = MT == 8 ? (lane & 7) : (lane & 7) + 8 * (mat >> 1);
+    const int row = token < x_rows ? token : x_rows - 1;
+#pragma unroll
+    for (int j = 0; j < kReads; ++j) {
+      const int chunk = MT == 8 ? 4 * j + mat : 2 * j + (mat & 1);
+      read[j] = x_area + row * 128 + ((chunk ^ (row & 7)) << 4);
+    }
+  }
+
+  // Copies of the warp's k-tile i into the stage at st_off.
+  __device__ __forceinline__ void Issue(const GemmArgs& a, int i, uint32_t st_off) const {
+#pragma unroll
+    for (int u = 0; u < kCopies; ++u) {
+      if (!copy[u]) continue;
+      const bool ok = row_ok[u] && k_first[u] + i * 64 < a.k;  // K % 8 == 0: a chunk is wholly inside or outside
+      CpAsync16Fill(dst[u] + st_off, ok ? src[u] + i * 64 : a.x, ok ? 16u : 0u);
+    }
+  }
+
+  // The tile's B fragments from the stage at st_off.
+  __device__ __forceinline__ void Load(uint32_t st_off, uint32_t (&x)[4][MT / 8][2]) const {
+    if constexpr (MT == 8) {
+#pragma unroll
+      for (int j = 0; j < 2; ++j)
+        LoadMatrices4(read[j] + st_off, x[2 * j][0][0], x[2 * j][0][1], x[2 * j + 1][0][0], x[2 * j + 1][0][1]);
+    } else {
+#pragma unroll
+      for (int s = 0; s < 4; ++s) LoadMatrices4(read[s] + st_off, x[s][0][0], x[s][0][1], x[s][1][0], x[s][1][1]);
+    }
   }
 };
 
@@ -516,13 +606,16 @@ constexpr int DecodeMinBlocks(int tile, int warps, int warp_bands) {
 // P = 2 (two bands per warp): each warp streams the same k-tiles of two adjacent bands and multiplies both with one
 // load of the activations, which halves the activation traffic per weight byte (16 tokens: 2 KiB of activations per
 // 3 KiB weight tile from L2 with one band per warp).
-template <int MT, int kDecodeWarps, int kDecodeStages, bool kBulkCopy, int P = 1>
+// kStageX: activations staged in shared memory with the weights (StagedActivations; cp.async, K % 8 == 0, x 16-byte
+// aligned, 8 or 16 tokens).
+template <int MT, int kDecodeWarps, int kDecodeStages, bool kBulkCopy, int P = 1, bool kStageX = false>
 __global__ void __launch_bounds__(kDecodeWarps * 32, DecodeMinBlocks(MT, kDecodeWarps, P))
     DecodeKernel(const GemmArgs a, const DecodeShape sh) {
   static_assert(P == 1 || (P == 2 && !kBulkCopy), "two bands per warp: cp.async only");
+  static_assert(!kStageX || (!kBulkCopy && MT <= 16), "staged activations: cp.async, 8 or 16 tokens");
   // sm_90: weights by bulk copy (lane 0, mbarrier) or by cp.async (all lanes); sm_80: cp.async.
   constexpr bool kTma = kBulkCopy && (FP6_SM90 == 1);
-  constexpr int kStageBytes = P * kTileBytes;
+  const int stage_bytes = kStageX ? sh.stage_bytes : P * kTileBytes;
   extern __shared__ __align__(1024) uint8_t smem_raw[];
   uint8_t* smem = smem_raw;
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
@@ -538,12 +631,12 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, DecodeMinBlocks(MT, kDecode
   const int kt1 = sh.kt * (split + 1) / splits;
   const int nkt = band < sh.nb ? kt1 - kt0 : 0;
 
-  uint8_t* ring = smem + warp * kDecodeStages * kStageBytes;
+  uint8_t* ring = smem + warp * kDecodeStages * stage_bytes;
   uint64_t* bars =
-      reinterpret_cast<uint64_t*>(smem + kDecodeWarps * kDecodeStages * kStageBytes) + warp * kDecodeStages;
+      reinterpret_cast<uint64_t*>(smem + kDecodeWarps * kDecodeStages * stage_bytes) + warp * kDecodeStages;
   // After the rings and their barriers: the barrier and buffer that receive the other cluster CTAs' partial sums of
   // this CTA's share of the outputs (one slot per sending rank; only with a cluster, see the epilogue).
-  uint64_t* rx_bar = reinterpret_cast<uint64_t*>(smem + kDecodeWarps * kDecodeStages * (kStageBytes + 8));
+  uint64_t* rx_bar = reinterpret_cast<uint64_t*>(smem + kDecodeWarps * kDecodeStages * (stage_bytes + 8));
   float* rx = reinterpret_cast<float*>(rx_bar + 2);  // 16-byte aligned (the rings and barriers are a multiple of 16)
 
   // The epilogue works on quads of 4 output rows: quad = (band in CTA, valid token, 16 quads of rows), rows fastest.
@@ -592,8 +685,14 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, DecodeMinBlocks(MT, kDecode
   };
   const LaneCopies<kDecodeStages, P> copies(seg2 + static_cast<int64_t>(kt0) * kSeg2TileBytes,
                                             seg4 + static_cast<int64_t>(kt0) * kSeg4TileBytes, ring, lane,
-                                            P == 2 && band + 1 < sh.nb ? sh.kt * kSeg2TileBytes : 0);
-  auto issue_cp = [&](int i) { copies.Issue(i, nkt); };
+                                            P == 2 && band + 1 < sh.nb ? sh.kt * kSeg2TileBytes : 0, stage_bytes);
+  [[maybe_unused]] StagedActivations<MT> xstage;
+  if constexpr (kStageX) xstage.Init(a, token0, sh.x_rows, kt0, SmemAddr(ring) + P * kTileBytes, lane);
+  auto issue_cp = [&](int i) {
+    copies.Issue(i, nkt, [&](int t, uint32_t st_off) {
+      if constexpr (kStageX) xstage.Issue(a, t, st_off);
+    });
+  };
   if constexpr (kTma) {
     if (lane == 0) {
       for (int d = 0; d < kDecodeStages; ++d) MbarInit(&bars[d], 1);
@@ -612,13 +711,13 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, DecodeMinBlocks(MT, kDecode
   ActivationRows<MT> xrows;
   xrows.Init(a, token0, lane);
   // Activations are prefetched one k-tile ahead into the other of two register sets (the loop is unrolled by two, so
-  // no copies between them).
+  // no copies between them), unless they are staged.
   uint32_t xa[4][MT / 8][2], xb[4][MT / 8][2];
-  if (nkt > 0) xrows.Load(a, token0, kt0, lane, sh.x_vec, xa);
+  if (!kStageX && nkt > 0) xrows.Load(a, token0, kt0, lane, sh.x_vec, xa);
 
-  auto step = [&](int i, const uint32_t (&xc)[4][MT / 8][2], uint32_t (&xn)[4][MT / 8][2]) {
+  auto step = [&](int i, uint32_t (&xc)[4][MT / 8][2], uint32_t (&xn)[4][MT / 8][2]) {
     const int st = i % kDecodeStages;
-    if (i + 1 < nkt) xrows.Load(a, token0, kt0 + i + 1, lane, sh.x_vec, xn);
+    if (!kStageX && i + 1 < nkt) xrows.Load(a, token0, kt0 + i + 1, lane, sh.x_vec, xn);
     if constexpr (kTma) {
       MbarWait(&bars[st], (i / kDecodeStages) & 1);
     } else {
@@ -626,9 +725,10 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, DecodeMinBlocks(MT, kDecode
       CpAsyncWait<kDecodeStages - 1>();
       __syncwarp();
     }
+    if constexpr (kStageX) xstage.Load(st * stage_bytes, xc);
 #pragma unroll
     for (int j = 0; j < P; ++j)
-      ConsumeTile<MT>(reinterpret_cast<const uint32_t*>(ring + st * kStageBytes + j * kTileBytes), lane, xc, acc[j]);
+      ConsumeTile<MT>(reinterpret_cast<const uint32_t*>(ring + st * stage_bytes + j * kTileBytes), lane, xc, acc[j]);
     __syncwarp();
     // The lanes' reads of this stage are complete (their values are in registers and __syncwarp orders them), so
     // lane 0 refills it at once. No proxy fence: it compiles to MEMBAR.ALL.CTA, which would first wait for this
@@ -648,16 +748,16 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, DecodeMinBlocks(MT, kDecode
   // ---- reduction: warps of the CTA (shared memory), then CTAs of the cluster (st.async into the owner's buffer) ----
   // Each warp writes its partial sums into its own ring, which it has finished with (the last step ended with
   // __syncwarp after the lanes' reads) and no other warp uses: one block barrier, before the reads, is enough.
-  constexpr int kSlotFloats = kDecodeStages * kStageBytes / 4;
+  const int slot_floats = kDecodeStages * stage_bytes / 4;
   constexpr int kBandFloats = MT * kDecodeRowStride;
-  static_assert(P * kBandFloats <= kSlotFloats, "a warp's partial sums fit in its ring");
+  static_assert(P * kBandFloats <= kDecodeStages * P * kTileBytes / 4, "a warp's partial sums fit in its ring");
   int mvalid, quads, share;
   shares(mvalid, quads, share);
   const int q_begin = share * cr, q_end = q_begin + share;
-  // Warp w's partials of its band j: part[w * kSlotFloats + j * kBandFloats + token * 68 + row].
+  // Warp w's partials of its band j: part[w * slot_floats + j * kBandFloats + token * 68 + row].
   float* part = reinterpret_cast<float*>(smem);
 #pragma unroll
-  for (int j = 0; j < P; ++j) WritePartials<MT>(part + warp * kSlotFloats + j * kBandFloats, lane, mvalid, acc[j]);
+  for (int j = 0; j < P; ++j) WritePartials<MT>(part + warp * slot_floats + j * kBandFloats, lane, mvalid, acc[j]);
   if (sh.cluster > 1) ClusterWait();  // long satisfied (arrived at the start); here it overlaps the block barrier
   __syncthreads();
   // Quad qd: its 4 rows summed over the CTA's K ranges, in K order (deterministic), and its place in the output.
@@ -671,7 +771,7 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, DecodeMinBlocks(MT, kDecode
     int tok, blo;
     locate(qd, tok, blo);
     const float* src =
-        part + (blo / P) * kSlotFloats + (blo % P) * kBandFloats + tok * kDecodeRowStride + (qd & 15) * 4;
+        part + (blo / P) * slot_floats + (blo % P) * kBandFloats + tok * kDecodeRowStride + (qd & 15) * 4;
     float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
     if (sh.bands == 1) {  // every warp is a K range: unconditional loads, issued 8 at a time before their adds
       constexpr int kBatch = kDecodeWarps < 8 ? kDecodeWarps : 8;
@@ -679,13 +779,13 @@ __global__ void __launch_bounds__(kDecodeWarps * 32, DecodeMinBlocks(MT, kDecode
       for (int k0 = 0; k0 < kDecodeWarps; k0 += kBatch) {
         float4 v[kBatch];
 #pragma unroll
-        for (int k = 0; k < kBatch; ++k) v[k] = *reinterpret_cast<const float4*>(src + (k0 + k) * kSlotFloats);
+        for (int k = 0; k < kBatch; ++k) v[k] = *reinterpret_cast<const float4*>(src + (k0 + k) * slot_floats);
 #pragma unroll
         for (int k = 0; k < kBatch; ++k) AddTo(sum, v[k]);
       }
       return sum;
     }
-    for (int k = 0; k < sh.kw; ++k) AddTo(sum, *reinterpret_cast<const float4*>(src + k * sh.bands * kSlotFloats));
+    for (int k = 0; k < sh.kw; ++k) AddTo(sum, *reinterpret_cast<const float4*>(src + k * sh.bands * slot_floats));
     return sum;
   };
   const bool vec = QuadStoresAligned(a);
@@ -1184,7 +1284,7 @@ struct Runtime {
   cudaError_t init_error = cudaSuccess;
   DeviceInfo info;
   EncodeTiledFn encode = nullptr;
-  int decode_ctas_per_sm[3][8] = {};  // [MT = 8, 16, 32][variant]
+  int decode_ctas_per_sm[3][kDecodeVariantCount] = {};  // [MT = 8, 16, 32][variant]
   // CTAs of the wgmma kernel that run at once with clusters of 1..8 CTAs (clusters must fit a GPC, so a wave holds
   // fewer CTAs than SMs once the cluster grows): [variant: t64b1 t64b2 t128b1 t128b2 t256b1 t64b1x2][cluster - 1].
   int wg_ctas_per_wave[6][kMaxCluster] = {};
@@ -1193,36 +1293,45 @@ struct Runtime {
 };
 Runtime g_runtime[16];
 
+// Bytes of a decode stage: the weight tiles of the warp's bands, then `x_rows` staged activation rows of 64 k.
+constexpr int DecodeStageBytes(int warp_bands, int x_rows) { return warp_bands * kTileBytes + x_rows * 128; }
+
 // Dynamic shared memory of a decode launch: the warps' rings and stage barriers, then, with a cluster, the barrier and
 // buffer that receive the other CTAs' partial sums (one slot of bands x tile x 64 / cluster floats per rank).
-constexpr int DecodeSmemBytes(int warps, int stages, int tile = 8, int bands = 1, int cluster = 1, int warp_bands = 1) {
-  return warps * stages * (warp_bands * kTileBytes + 8) + (cluster > 1 ? 16 + bands * warp_bands * tile * 64 * 4 : 0);
+constexpr int DecodeSmemBytes(int warps, int stages, int tile = 8, int bands = 1, int cluster = 1, int warp_bands = 1,
+                              int x_rows = 0) {
+  return warps * stages * (DecodeStageBytes(warp_bands, x_rows) + 8) +
+         (cluster > 1 ? 16 + bands * warp_bands * tile * 64 * 4 : 0);
 }
 
 // The decode variants compiled: {warps per CTA, stages per warp, weights by cp.async instead of bulk copies, bands
-// per warp}. The two-band ones are built for 8 and 16 tokens (8 x 2: 8 tokens only; at 16 it spills, 128 registers).
-constexpr int kDecodeVariants[8][4] = {{8, 4, 0, 1}, {4, 8, 0, 1}, {4, 6, 0, 1}, {16, 3, 0, 1},
-                                       {8, 4, 1, 1}, {16, 3, 1, 1}, {8, 2, 1, 2}, {4, 4, 1, 2}};
-int DecodeVariant(int warps, int stages, bool cp_async, int warp_bands) {
-  for (int v = 0; v < 8; ++v)
+// per warp, staged activations}. The two-band ones are built for 8 and 16 tokens (8 x 2: 8 tokens only; at 16 it
+// spills, 128 registers); the staged ones (one band per warp: in the v21 sweep two were never faster) for 8 and 16.
+constexpr int kDecodeVariants[kDecodeVariantCount][5] = {
+    {8, 4, 0, 1, 0}, {4, 8, 0, 1, 0}, {4, 6, 0, 1, 0}, {16, 3, 0, 1, 0}, {8, 4, 1, 1, 0},
+    {16, 3, 1, 1, 0}, {8, 2, 1, 2, 0}, {4, 4, 1, 2, 0}, {8, 2, 1, 1, 1}, {8, 3, 1, 1, 1},
+    {8, 4, 1, 1, 1},  {4, 4, 1, 1, 1}, {16, 2, 1, 1, 1}};
+int DecodeVariant(int warps, int stages, bool cp_async, int warp_bands, bool staged) {
+  for (int v = 0; v < kDecodeVariantCount; ++v)
     if (kDecodeVariants[v][0] == warps && kDecodeVariants[v][1] == stages &&
-        kDecodeVariants[v][2] == (cp_async ? 1 : 0) && kDecodeVariants[v][3] == warp_bands)
+        kDecodeVariants[v][2] == (cp_async ? 1 : 0) && kDecodeVariants[v][3] == warp_bands &&
+        kDecodeVariants[v][4] == (staged ? 1 : 0))
       return v;
   return -1;
 }
 
-template <int MT, int W, int S, bool B = true, int P = 1>
+template <int MT, int W, int S, bool B = true, int P = 1, bool X = false>
 cudaError_t PrepareDecode(int* ctas_per_sm) {
   // The largest launch: a cluster's receive buffer with the most bands (ConfigSupported keeps every launch within it).
   int device = 0, optin = 0;
   cudaError_t e = cudaGetDevice(&device);
   if (e == cudaSuccess) e = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
   if (e == cudaSuccess)
-    e = cudaFuncSetAttribute(DecodeKernel<MT, W, S, B, P>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+    e = cudaFuncSetAttribute(DecodeKernel<MT, W, S, B, P, X>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                              std::min(optin, kMaxSmemPerBlock));
   if (e == cudaSuccess)
-    e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(ctas_per_sm, DecodeKernel<MT, W, S, B, P>, W * 32,
-                                                      DecodeSmemBytes(W, S, MT, 1, 1, P));
+    e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(ctas_per_sm, DecodeKernel<MT, W, S, B, P, X>, W * 32,
+                                                      DecodeSmemBytes(W, S, MT, 1, 1, P, X ? 1 : 0));
   if (*ctas_per_sm < 1) *ctas_per_sm = 1;
   return e;
 }
@@ -1304,9 +1413,20 @@ cudaError_t PrepareWgmma(int (&ctas_per_wave)[kMaxCluster], int sm_count) {
   return e;
 }
 
+// The staged-activation variants (8 and up) of one token tile (occupancy with one activation row per stage).
+template <int MT>
+cudaError_t PrepareStagedDecode(int (&c)[kDecodeVariantCount]) {
+  cudaError_t e = cudaSuccess;
+  if ((e = PrepareDecode<MT, 8, 2, false, 1, true>(&c[8])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<MT, 8, 3, false, 1, true>(&c[9])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<MT, 8, 4, false, 1, true>(&c[10])) != cudaSuccess) return e;
+  if ((e = PrepareDecode<MT, 4, 4, false, 1, true>(&c[11])) != cudaSuccess) return e;
+  return PrepareDecode<MT, 16, 2, false, 1, true>(&c[12]);
+}
+
 cudaError_t InitRuntime(int device, Runtime& rt, const DeviceInfo& info) {
   cudaError_t e = cudaSuccess;
-  int(&c)[3][8] = rt.decode_ctas_per_sm;
+  int(&c)[3][kDecodeVariantCount] = rt.decode_ctas_per_sm;
   if ((e = PrepareDecode<8, 8, 4>(&c[0][0])) != cudaSuccess) return e;
   if ((e = PrepareDecode<8, 4, 8>(&c[0][1])) != cudaSuccess) return e;
   if ((e = PrepareDecode<8, 4, 6>(&c[0][2])) != cudaSuccess) return e;
@@ -1328,6 +1448,8 @@ cudaError_t InitRuntime(int device, Runtime& rt, const DeviceInfo& info) {
   if ((e = PrepareDecode<8, 8, 2, false, 2>(&c[0][6])) != cudaSuccess) return e;
   if ((e = PrepareDecode<8, 4, 4, false, 2>(&c[0][7])) != cudaSuccess) return e;
   if ((e = PrepareDecode<16, 4, 4, false, 2>(&c[1][7])) != cudaSuccess) return e;
+  if ((e = PrepareStagedDecode<8>(c[0])) != cudaSuccess) return e;
+  if ((e = PrepareStagedDecode<16>(c[1])) != cudaSuccess) return e;
   if (info.cc_major >= 9) {
     int(&f)[4][kMaxCluster] = rt.flat_groups_per_wave;
     if ((e = PrepareFlat<8, 8, 4>(f[FlatVariant(8, 8)], info.sm_count)) != cudaSuccess) return e;
@@ -1370,7 +1492,7 @@ int64_t WgCtas(int64_t tiles, int cluster, int64_t whole_tiles) {
   return whole_tiles + (tiles - whole_tiles) * cluster;
 }
 
-GemmConfig PlanDecode(const DeviceInfo& info, int64_t m, int n, int k) {
+GemmConfig PlanDecode(const DeviceInfo& info, int64_t m, int n, int k, bool x_aligned16) {
   GemmConfig c;
   c.kind = KernelKind::kDecode;
   c.tile = m <= 8 ? 8 : (m <= 16 ? 16 : 32);
@@ -1388,8 +1510,21 @@ GemmConfig PlanDecode(const DeviceInfo& info, int64_t m, int n, int k) {
   const int nb = CeilDiv(n, 64), kt = CeilDiv(k, 64);
   const int64_t tiles = static_cast<int64_t>(nb) * CeilDiv(m, c.tile);
   while (c.cluster < 8 && tiles * c.cluster * 2 <= info.sm_count && kt / (c.cluster * 2 * 8) >= 4) c.cluster *= 2;
-  const int64_t ctas = tiles * c.cluster;
   c.cp_async = true;
+  // Staged activations (v21) wherever they can run (8 or 16 tokens, K % 8 == 0, x 16-byte aligned): 2-14 % faster
+  // than the plans below at one token and 3-28 % at 16 on the ten shapes (H100, A/B against v20). In the v21 sweeps
+  // (H100 and H200; 1, 8 and 16 tokens) 8 warps x 2 stages with the cluster rule above was the best configuration or
+  // within ~2 % of it, except with 8-token tiles on the layers of at least 3 x SMs bands (L3-8B and 70B gate+up),
+  // where a cluster of two (shorter CTAs) is 4-15 % faster on both GPUs. With 16-token tiles the cluster of two gained
+  // 1-4 % on H100 and lost 4-7 % on H200 there, so it is not taken.
+  if (c.tile <= 16 && x_aligned16 && k % 8 == 0) {
+    c.warps = 8;
+    c.stages = 2;
+    c.stage_activations = true;
+    if (c.tile == 8 && c.cluster == 1 && tiles >= 3 * info.sm_count && kt / (2 * 8) >= 4) c.cluster = 2;
+    return c;
+  }
+  const int64_t ctas = tiles * c.cluster;
   if (c.tile <= 16 && ctas <= info.sm_count && kt / (c.cluster * 16) >= 6) {
     c.warps = 16;
     c.stages = 3;
@@ -1545,7 +1680,7 @@ cudaError_t LaunchWgmma(const Runtime& rt, const GemmArgs& a, const GemmConfig& 
   return cudaLaunchKernelEx(&launch.cfg, WgmmaKernel<T, BPW, kCtas>, map, a, sh);
 }
 
-template <int MT, int W, int S, bool B, int P = 1>
+template <int MT, int W, int S, bool B, int P = 1, bool X = false>
 cudaError_t LaunchDecode(const DeviceInfo& info, const GemmArgs& a, const GemmConfig& c, cudaStream_t stream) {
   constexpr int kDecodeWarps = W;
   DecodeShape sh;
@@ -1554,10 +1689,13 @@ cudaError_t LaunchDecode(const DeviceInfo& info, const GemmArgs& a, const GemmCo
   sh.kw = kDecodeWarps / c.bands;
   sh.cluster = c.cluster;
   sh.x_vec = ActivationPairsAligned(a) ? 1 : 0;
+  sh.x_rows = X ? static_cast<int>(std::min<int64_t>(a.m, MT)) : 0;
+  sh.stage_bytes = DecodeStageBytes(P, sh.x_rows);
   const ClusterLaunch launch(
       dim3(static_cast<unsigned>(CeilDiv(sh.nb, c.bands * P) * c.cluster), static_cast<unsigned>(CeilDiv(a.m, MT)), 1),
-      kDecodeWarps * 32, DecodeSmemBytes(W, S, MT, c.bands, c.cluster, P), stream, info.cc_major >= 9 ? c.cluster : 0);
-  return cudaLaunchKernelEx(&launch.cfg, DecodeKernel<MT, W, S, B, P>, a, sh);
+      kDecodeWarps * 32, DecodeSmemBytes(W, S, MT, c.bands, c.cluster, P, sh.x_rows), stream,
+      info.cc_major >= 9 ? c.cluster : 0);
+  return cudaLaunchKernelEx(&launch.cfg, DecodeKernel<MT, W, S, B, P, X>, a, sh);
 }
 
 // Decode variant v of kDecodeVariants.
@@ -1577,7 +1715,15 @@ cudaError_t LaunchDecodeVariant(const DeviceInfo& info, const GemmArgs& a, const
     if (v == 6) return LaunchDecode<MT, 8, 2, false, 2>(info, a, c, stream);
   }
   if constexpr (MT <= 16) {
-    if (v == 7) return LaunchDecode<MT, 4, 4, false, 2>(info, a, c, stream);
+    switch (v) {
+      case 7: return LaunchDecode<MT, 4, 4, false, 2>(info, a, c, stream);
+      case 8: return LaunchDecode<MT, 8, 2, false, 1, true>(info, a, c, stream);
+      case 9: return LaunchDecode<MT, 8, 3, false, 1, true>(info, a, c, stream);
+      case 10: return LaunchDecode<MT, 8, 4, false, 1, true>(info, a, c, stream);
+      case 11: return LaunchDecode<MT, 4, 4, false, 1, true>(info, a, c, stream);
+      case 12: return LaunchDecode<MT, 16, 2, false, 1, true>(info, a, c, stream);
+      default: break;
+    }
   }
   return cudaErrorInvalidValue;
 }
@@ -1623,6 +1769,7 @@ cudaError_t PrepareDevice(int device, DeviceInfo* info) {
 bool ConfigSupported(const DeviceInfo& info, const GemmConfig& c, int64_t m, int n, int k, bool x_aligned16) {
   if (m <= 0 || n <= 0 || k <= 0) return false;
   if (c.cluster < 1 || c.cluster > 8) return false;
+  if (c.stage_activations && (c.kind != KernelKind::kDecode || c.groups != 0)) return false;  // decode only, not flat
   const int kt = CeilDiv(k, 64);
   if (c.kind == KernelKind::kDecode && c.groups != 0) {
     // Flat split: every warp gets at least one unit and at most one band's worth (so it touches at most two bands),
@@ -1643,12 +1790,16 @@ bool ConfigSupported(const DeviceInfo& info, const GemmConfig& c, int64_t m, int
     if ((c.cluster & (c.cluster - 1)) != 0) return false;  // the decode kernel splits K in powers of two
     if (c.ctas_per_sm != 1 || c.whole_tiles != 0) return false;
     if (c.tile != 8 && c.tile != 16 && c.tile != 32) return false;
-    if (DecodeVariant(c.warps, c.stages, c.cp_async, c.warp_bands) < 0) return false;
+    if (DecodeVariant(c.warps, c.stages, c.cp_async, c.warp_bands, c.stage_activations) < 0) return false;
     if (c.warp_bands == 2 && (c.tile == 32 || (c.tile == 16 && c.warps == 8))) return false;  // not built
+    // Staged activations: 16-byte copies of whole 8-element chunks of x rows (not built for 32 tokens).
+    if (c.stage_activations && (c.tile == 32 || c.warp_bands != 1 || !x_aligned16 || (k % 8) != 0)) return false;
     if (c.bands < 1 || c.bands > c.warps || c.warps % c.bands != 0) return false;
     if (info.cc_major < 9 && c.cluster != 1) return false;
     if (c.cluster > 1 && c.cluster * (c.warps / c.bands) > kt) return false;
-    if (DecodeSmemBytes(c.warps, c.stages, c.tile, c.bands, c.cluster, c.warp_bands) > kMaxSmemPerBlock) return false;
+    const int x_rows = c.stage_activations ? static_cast<int>(std::min<int64_t>(m, c.tile)) : 0;
+    if (DecodeSmemBytes(c.warps, c.stages, c.tile, c.bands, c.cluster, c.warp_bands, x_rows) > kMaxSmemPerBlock)
+      return false;
     return CeilDiv(m, c.tile) <= 65535;
   }
   if (!info.has_wgmma || !x_aligned16 || (k % 8) != 0) return false;
@@ -1669,7 +1820,7 @@ GemmConfig PlanGemm(const DeviceInfo& info, int64_t m, int n, int k, bool x_alig
     GemmConfig w = PlanWgmma(info, m, n, k);
     if (ConfigSupported(info, w, m, n, k, x_aligned16)) return w;
   }
-  return PlanDecode(info, m, n, k);
+  return PlanDecode(info, m, n, k, x_aligned16);
 }
 
 cudaError_t RunGemm(const DeviceInfo& info, const GemmArgs& a, const GemmConfig& c, cudaStream_t stream) {
@@ -1686,7 +1837,7 @@ cudaError_t RunGemm(const DeviceInfo& info, const GemmArgs& a, const GemmConfig&
     if (c.tile == 8) return c.warps == 8 ? LaunchFlat<8, 8, 4>(a, c, stream) : LaunchFlat<8, 16, 3>(a, c, stream);
     return c.warps == 8 ? LaunchFlat<16, 8, 4>(a, c, stream) : LaunchFlat<16, 16, 3>(a, c, stream);
   }
-  const int v = DecodeVariant(c.warps, c.stages, c.cp_async, c.warp_bands);
+  const int v = DecodeVariant(c.warps, c.stages, c.cp_async, c.warp_bands, c.stage_activations);
   if (c.tile == 8) return LaunchDecodeVariant<8>(info, a, c, v, stream);
   if (c.tile == 16) return LaunchDecodeVariant<16>(info, a, c, v, stream);
   if (c.tile == 32) return LaunchDecodeVariant<32>(info, a, c, v, stream);
@@ -1714,6 +1865,7 @@ std::string DescribeConfig(const GemmConfig& c) {
   if (c.kind == KernelKind::kDecode) {
     s += " w" + std::to_string(c.warps) + "s" + std::to_string(c.stages) + (c.cp_async ? " cpa" : "");
     if (c.warp_bands != 1) s += " p" + std::to_string(c.warp_bands);
+    if (c.stage_activations) s += " sx";
     if (c.groups > 0) s += " flat" + std::to_string(c.groups);
   }
   return s;

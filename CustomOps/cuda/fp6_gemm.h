@@ -37,6 +37,9 @@ struct GemmConfig {
   // decode with cp.async: adjacent 64-row bands each warp streams side by side, multiplying both with one load of the
   // activations: 1, or 2 with 4 warps x 4 stages (8 or 16 tokens) or 8 warps x 2 stages (8 tokens)
   int warp_bands = 1;
+  // decode with cp.async, 8 or 16 tokens, K % 8 == 0 and x 16-byte aligned: each k-tile's activations are copied into
+  // shared memory with its weights (as far ahead as the weights) instead of loaded from L2 one k-tile ahead
+  bool stage_activations = false;
   bool cp_async = false;  // decode on sm_90: weights by per-lane cp.async instead of bulk copies (sm_80 always)
   int ctas_per_sm = 1;    // wgmma: 1, or 2 for the lighter tile-64 one-band variant (twice the warps per SM)
   // wgmma with cluster > 1: how many tiles (a multiple of cluster) run whole, one CTA each over all of K, before the

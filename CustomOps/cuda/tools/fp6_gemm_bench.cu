@@ -1,7 +1,8 @@
 // Benchmark: the FP6 GEMM (as the op dispatches it) against cuBLAS FP16 on the same dequantized weights.
 // Method (fp6-kernel.md §10.4): more than 5x L2 of distinct weight copies rotated so every call streams its weights
 // from HBM; back-to-back calls captured in a CUDA graph, one graph for cuBLAS and one for FP6, their replays
-// alternating (so clock/power drift hits both alike), median of 7 each after one warm-up; FP6 time includes
+// alternating (so clock/power drift hits both alike), median of 7 each after >= 200 ms of alternating warm-up
+// replays (the clocks settle on the workload; see graph_timing.h); FP6 time includes
 // everything the op launches. cuBLAS: cublasGemmEx(OP_T, OP_N, FP16 in/out, FP32 compute, default algorithm).
 // Usage: fp6_gemm_bench [--all] [--explore] [--ms=1,16,...] [--md=path]   (--all adds the other §10.1 shapes)
 #include <cublas_v2.h>
@@ -235,9 +236,10 @@ int main(int argc, char** argv) {
       const bool swept = m != 2 && m != 4;  // 2 and 4 tokens run the configurations of 1 and 8
       if (explore && si < core_count && swept) {
         std::vector<fp6::cuda::GemmConfig> cands;
-        // {warps, stages, cp.async, bands per warp}
-        const int variants[7][4] = {{8, 4, 0, 1}, {4, 6, 0, 1}, {16, 3, 0, 1}, {8, 4, 1, 1},
-                                    {16, 3, 1, 1}, {8, 2, 1, 2}, {4, 4, 1, 2}};
+        // {warps, stages, cp.async, bands per warp, staged activations}
+        const int variants[12][5] = {{8, 4, 0, 1, 0}, {4, 6, 0, 1, 0}, {16, 3, 0, 1, 0}, {8, 4, 1, 1, 0},
+                                     {16, 3, 1, 1, 0}, {8, 2, 1, 2, 0}, {4, 4, 1, 2, 0}, {8, 2, 1, 1, 1},
+                                     {8, 3, 1, 1, 1},  {8, 4, 1, 1, 1}, {4, 4, 1, 1, 1}, {16, 2, 1, 1, 1}};
         for (int t : {8, 16, 32})
           for (const auto& v : variants)
             for (int c = 1; c <= 4; c *= 2) {
@@ -249,6 +251,7 @@ int main(int argc, char** argv) {
               g.stages = v[1];
               g.cp_async = v[2] != 0;
               g.warp_bands = v[3];
+              g.stage_activations = v[4] != 0;
               g.cluster = c;
               if (m <= 64 && (t >= m || t == 32) && (t <= 2 * m || t == 8) &&
                   fp6::cuda::ConfigSupported(info, g, m, s.n, s.k, true))
@@ -325,7 +328,8 @@ int main(int argc, char** argv) {
          "the same weights dequantized to FP16. More than 5x L2 of distinct weight copies are rotated, so every call "
          "reads its weights from HBM; " "calls are captured back to back in a CUDA graph, one graph per side, whose "
          "replays alternate (cuBLAS, FP6, cuBLAS, ...: clock and power drift hits both alike); median of 7 replays "
-         "each. The FP6 "
+         "each after at least 200 ms of alternating warm-up replays (so that the clocks have settled on the "
+         "workload instead of the previous, larger one). The FP6 "
          "time is everything the op launches (one kernel; split-K reduction inside it). M = tokens; shapes are "
          "out_features x in_features. Speedup = cuBLAS time / FP6 time.\n\n";
   out += std::to_string(prop.multiProcessorCount) + " SMs, " + Fmt("L2 %.0f MB. ", l2 / 1e6) +

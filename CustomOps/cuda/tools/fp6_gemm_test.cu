@@ -232,6 +232,26 @@ std::vector<GemmConfig> ConfigsFor(const fp6::cuda::DeviceInfo& info, const Prob
       if (fp6::cuda::ConfigSupported(info, g, p.m, p.n, p.k, true)) out.push_back(g);
     }
   }
+  // Staged activations: every variant at 8 and 16 tokens, clusters of 1-4, one to four bands per CTA in turn.
+  const int staged[5][2] = {{8, 2}, {8, 3}, {8, 4}, {4, 4}, {16, 2}};  // {warps, stages}
+  for (int t : {8, 16}) {
+    for (const auto& v : staged) {
+      for (int c = 1; c <= 4; c *= 2) {
+        GemmConfig g;
+        g.kind = KernelKind::kDecode;
+        g.tile = t;
+        g.warps = v[0];
+        g.stages = v[1];
+        g.cp_async = true;
+        g.stage_activations = true;
+        g.bands = bands[(rot++) % 3];
+        if (g.bands > g.warps) g.bands = 1;
+        g.cluster = c;
+        if (fp6::cuda::ConfigSupported(info, g, p.m, p.n, p.k, true)) out.push_back(g);
+        if (quick) break;
+      }
+    }
+  }
   // Flat decode splits: clusters of 1-8 with one wave of groups, a third of the bands, or a single group (every
   // band split across all warps), so that runs start and end inside bands and bands span several CTAs.
   const int nb = (p.n + 63) / 64;

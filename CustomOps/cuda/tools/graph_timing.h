@@ -1,10 +1,11 @@
 // Timing by CUDA-graph replay, shared by the benchmark tools: `calls` enqueues captured back to back in one graph,
-// one warm-up replay, then the median over `replays` replays of the time per call in microseconds (one graph, or an
+// warm-up replays, then the median over `replays` replays of the time per call in microseconds (one graph, or an
 // A/B pair whose replays alternate).
 #pragma once
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -76,12 +77,20 @@ double MedianGraphMicros(cudaStream_t stream, int calls, int replays, F&& enqueu
 
 // An A/B pair (baseline, candidate): the two graphs' replays alternate, so that drift in clocks and power (large
 // GEMMs run at the power limit for tens of milliseconds per replay) affects both sides alike instead of whichever
-// ran second. Returns the two medians.
+// ran second. Before the timed replays the pair alternates for at least `warmup_ms`, so that the clocks have settled
+// on this workload: after a power-limited large GEMM they stay lowered for a while, and a few-millisecond
+// measurement of small kernels right after one reads that transient (v21: 2-9 % on the small layers at one token,
+// the FP6 side more than cuBLAS; the first shape of a run, measured before any large GEMM, was unaffected).
+// Returns the two medians.
 template <typename FA, typename FB>
-std::pair<double, double> InterleavedMedianGraphMicros(cudaStream_t stream, int calls, int replays, FA&& a, FB&& b) {
+std::pair<double, double> InterleavedMedianGraphMicros(cudaStream_t stream, int calls, int replays, FA&& a, FB&& b,
+                                                       double warmup_ms = 200.0) {
   TimedGraph ga(stream, calls, a), gb(stream, calls, b);
-  ga.Replay();
-  gb.Replay();
+  const auto start = std::chrono::steady_clock::now();
+  do {
+    ga.Replay();
+    gb.Replay();
+  } while (std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() < warmup_ms);
   std::vector<double> ua, ub;
   for (int r = 0; r < replays; ++r) {
     ua.push_back(ga.Replay());
