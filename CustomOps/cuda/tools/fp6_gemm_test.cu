@@ -232,7 +232,8 @@ std::vector<GemmConfig> ConfigsFor(const fp6::cuda::DeviceInfo& info, const Prob
       if (fp6::cuda::ConfigSupported(info, g, p.m, p.n, p.k, true)) out.push_back(g);
     }
   }
-  // Staged activations: every variant at 8 and 16 tokens, clusters of 1-4, one to four bands per CTA in turn.
+  // Staged activations: every variant at 8 and 16 tokens, clusters of 1, 2 and 4, and one, two or four bands per CTA
+  // in turn.
   const int staged[5][2] = {{8, 2}, {8, 3}, {8, 4}, {4, 4}, {16, 2}};  // {warps, stages}
   for (int t : {8, 16}) {
     for (const auto& v : staged) {
