@@ -500,7 +500,7 @@ struct StagedActivations {
   static constexpr int kReads = MT == 8 ? 2 : 4;  // ldmatrix.x4 per k-tile
   const uint16_t* src[kCopies];  // the chunk in the warp's first k-tile
   uint32_t dst[kCopies];         // its place in stage 0
-  int k_first[kCopies];          // its first k in the warp's first k-tile; past K when the copy is inactive
+  int k_first[kCopies];          // its first k in the warp's first k-tile
   bool copy[kCopies], row_ok[kCopies];
   uint32_t read[kReads];  // this lane's ldmatrix row address in stage 0, per read
 
@@ -1296,6 +1296,12 @@ Runtime g_runtime[16];
 // Bytes of a decode stage: the weight tiles of the warp's bands, then `x_rows` staged activation rows of 64 k.
 constexpr int DecodeStageBytes(int warp_bands, int x_rows) { return warp_bands * kTileBytes + x_rows * 128; }
 
+// Activation rows per stage of a decode launch: min(tile, M) when staged, else none (the launch and the shared-memory
+// bound of ConfigSupported must agree).
+int DecodeStagedRows(bool staged, int64_t m, int tile) {
+  return staged ? static_cast<int>(std::min<int64_t>(m, tile)) : 0;
+}
+
 // Dynamic shared memory of a decode launch: the warps' rings and stage barriers, then, with a cluster, the barrier and
 // buffer that receive the other CTAs' partial sums (one slot of bands x tile x 64 / cluster floats per rank).
 constexpr int DecodeSmemBytes(int warps, int stages, int tile = 8, int bands = 1, int cluster = 1, int warp_bands = 1,
@@ -1689,7 +1695,7 @@ cudaError_t LaunchDecode(const DeviceInfo& info, const GemmArgs& a, const GemmCo
   sh.kw = kDecodeWarps / c.bands;
   sh.cluster = c.cluster;
   sh.x_vec = ActivationPairsAligned(a) ? 1 : 0;
-  sh.x_rows = X ? static_cast<int>(std::min<int64_t>(a.m, MT)) : 0;
+  sh.x_rows = DecodeStagedRows(X, a.m, MT);
   sh.stage_bytes = DecodeStageBytes(P, sh.x_rows);
   const ClusterLaunch launch(
       dim3(static_cast<unsigned>(CeilDiv(sh.nb, c.bands * P) * c.cluster), static_cast<unsigned>(CeilDiv(a.m, MT)), 1),
@@ -1792,12 +1798,13 @@ bool ConfigSupported(const DeviceInfo& info, const GemmConfig& c, int64_t m, int
     if (c.tile != 8 && c.tile != 16 && c.tile != 32) return false;
     if (DecodeVariant(c.warps, c.stages, c.cp_async, c.warp_bands, c.stage_activations) < 0) return false;
     if (c.warp_bands == 2 && (c.tile == 32 || (c.tile == 16 && c.warps == 8))) return false;  // not built
-    // Staged activations: 16-byte copies of whole 8-element chunks of x rows (not built for 32 tokens).
-    if (c.stage_activations && (c.tile == 32 || c.warp_bands != 1 || !x_aligned16 || (k % 8) != 0)) return false;
+    // Staged activations: 16-byte copies of whole 8-element chunks of x rows (not built for 32 tokens; the variant
+    // table has no two-band ones).
+    if (c.stage_activations && (c.tile == 32 || !x_aligned16 || (k % 8) != 0)) return false;
     if (c.bands < 1 || c.bands > c.warps || c.warps % c.bands != 0) return false;
     if (info.cc_major < 9 && c.cluster != 1) return false;
     if (c.cluster > 1 && c.cluster * (c.warps / c.bands) > kt) return false;
-    const int x_rows = c.stage_activations ? static_cast<int>(std::min<int64_t>(m, c.tile)) : 0;
+    const int x_rows = DecodeStagedRows(c.stage_activations, m, c.tile);
     if (DecodeSmemBytes(c.warps, c.stages, c.tile, c.bands, c.cluster, c.warp_bands, x_rows) > kMaxSmemPerBlock)
       return false;
     return CeilDiv(m, c.tile) <= 65535;
