@@ -79,7 +79,7 @@ for step in "${steps[@]}"; do
       args=()
       [ "$step" = bench-all ] && args+=(--all)
       [ "$step" = explore ] && args+=(--explore)
-      timeout 400 "$build/fp6_gemm_bench" "${args[@]}" --md="$out/bench.md" > "$out/$step.log" 2>&1
+      timeout 520 "$build/fp6_gemm_bench" "${args[@]}" --md="$out/bench.md" > "$out/$step.log" 2>&1
       rc=$?
       tag=gpu; case "$gpu" in *H100*) tag=h100;; *H200*) tag=h200;; esac
       [ -f "$out/bench.md" ] && mv "$out/bench.md" "$out/gemm-$tag${args[0]:+-${args[0]#--}}.md"

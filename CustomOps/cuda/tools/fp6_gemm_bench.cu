@@ -1,10 +1,12 @@
 // Benchmark: the FP6 GEMM (as the op dispatches it) against cuBLAS FP16 on the same dequantized weights.
 // Method (fp6-kernel.md §10.4): more than 5x L2 of distinct weight copies rotated so every call streams its weights
-// from HBM; back-to-back calls captured in a CUDA graph, one graph for cuBLAS and one for FP6, their replays
-// alternating (so clock/power drift hits both alike), median of 7 each after >= 200 ms of alternating warm-up
-// replays (the clocks settle on the workload; see graph_timing.h); FP6 time includes
-// everything the op launches. cuBLAS: cublasGemmEx(OP_T, OP_N, FP16 in/out, FP32 compute, default algorithm).
-// Usage: fp6_gemm_bench [--all] [--explore] [--ms=1,16,...] [--md=path]   (--all adds the other §10.1 shapes)
+// from HBM; back-to-back calls captured in a CUDA graph, one graph for cuBLAS and one for FP6, each timed in its own
+// steady state (>= 200 ms of its replays alone, then 7 timed replays, two rounds in alternating order; median), or
+// with --timing=interleaved the two graphs' replays alternating (>= 200 ms of alternating warm-up, then 7 each; the
+// method of v15-v21, which runs each side at the clocks the other's power draw leaves: see graph_timing.h); FP6 time
+// includes everything the op launches. cuBLAS: cublasGemmEx(OP_T, OP_N, FP16 in/out, FP32 compute, default algorithm).
+// Usage: fp6_gemm_bench [--all] [--explore] [--timing=interleaved] [--ms=1,16,...] [--md=path]
+//        (--all adds the other §10.1 shapes)
 #include <cublas_v2.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -98,7 +100,7 @@ std::string Fmt(const char* f, double v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool all = false, explore = false;
+  bool all = false, explore = false, interleaved = false;
   Shape custom{"custom", 0, 0};
   std::string md;
   std::vector<int64_t> ms = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
@@ -106,6 +108,8 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--all") all = true;
     else if (a == "--explore") explore = true;
+    else if (a == "--timing=interleaved") interleaved = true;
+    else if (a == "--timing=solo") interleaved = false;
     else if (a.rfind("--md=", 0) == 0) md = a.substr(5);
     else if (a.rfind("--shape=", 0) == 0) {
       custom.n = std::atoi(a.c_str() + 8);
@@ -224,7 +228,9 @@ int main(int argc, char** argv) {
 
       const int calls = std::max(16, std::max(n6, n16));
       const std::pair<double, double> times =
-          fp6::tools::InterleavedMedianGraphMicros(stream, calls, 7, run_cublas, [&](int i) { run_fp6(i, plan); });
+          interleaved
+              ? fp6::tools::InterleavedMedianGraphMicros(stream, calls, 7, run_cublas, [&](int i) { run_fp6(i, plan); })
+              : fp6::tools::SoloSteadyMedianGraphMicros(stream, calls, 7, run_cublas, [&](int i) { run_fp6(i, plan); });
       const double t16 = times.first, t6 = times.second;
       results[si][m] = {t6, t16};
       chosen[si][m] = fp6::cuda::DescribeConfig(plan);
@@ -326,12 +332,17 @@ int main(int argc, char** argv) {
   out += "Produced by `CustomOps/cuda/tools/fp6_gemm_bench` (run by `CustomOps/cuda/run_gpu.sh`). Weights: tcfpx FP6 "
          "(e3m2) with one FP16 scale per row; cuBLAS runs `cublasGemmEx(OP_T, OP_N)` FP16 in/out with FP32 compute on "
          "the same weights dequantized to FP16. More than 5x L2 of distinct weight copies are rotated, so every call "
-         "reads its weights from HBM; " "calls are captured back to back in a CUDA graph, one graph per side, whose "
-         "replays alternate (cuBLAS, FP6, cuBLAS, ...: clock and power drift hits both alike); median of 7 replays "
-         "each after at least 200 ms of alternating warm-up replays (so that the clocks have settled on the "
-         "workload instead of the previous, larger one). The FP6 "
-         "time is everything the op launches (one kernel; split-K reduction inside it). M = tokens; shapes are "
-         "out_features x in_features. Speedup = cuBLAS time / FP6 time.\n\n";
+         "reads its weights from HBM; calls are captured back to back in a CUDA graph, one graph per side. " +
+         std::string(interleaved
+                         ? "Timing: interleaved (--timing=interleaved): the two graphs' replays alternate (cuBLAS, FP6, "
+                           "cuBLAS, ...), median of 7 replays each after at least 200 ms of alternating warm-up, so "
+                           "each side runs at the clocks the pair's average power draw leaves it. "
+                         : "Timing: each side in its own steady state: at least 200 ms of its replays alone, then 7 "
+                           "timed replays, in two rounds (cuBLAS then FP6, FP6 then cuBLAS: slow drift hits both "
+                           "alike); median of the 14, so that each side runs at the clocks its own power draw leaves "
+                           "it, as a deployment running one of them would. ") +
+         "The FP6 time is everything the op launches (one kernel; split-K reduction inside it). M = tokens; shapes "
+         "are out_features x in_features. Speedup = cuBLAS time / FP6 time.\n\n";
   out += std::to_string(prop.multiProcessorCount) + " SMs, " + Fmt("L2 %.0f MB. ", l2 / 1e6) +
          Fmt("Worst mean relative difference FP6 vs cuBLAS outputs over all runs: %.1e.\n\n", worst_rel);
   auto table = [&](size_t begin, size_t end, const char* title) {

@@ -1,6 +1,6 @@
 // Timing by CUDA-graph replay, shared by the benchmark tools: `calls` enqueues captured back to back in one graph,
 // warm-up replays, then the median over `replays` replays of the time per call in microseconds (one graph, or an
-// A/B pair whose replays alternate).
+// A/B pair: each side in its own steady state, or the two sides' replays alternating).
 #pragma once
 #include <cuda_runtime.h>
 
@@ -65,6 +65,15 @@ inline double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// Calls `replay` until at least `ms` milliseconds have passed (at least once).
+template <typename F>
+void ReplayFor(double ms, F&& replay) {
+  const auto start = std::chrono::steady_clock::now();
+  do {
+    replay();
+  } while (std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() < ms);
+}
+
 // One warm-up replay, then the median over `replays` replays.
 template <typename F>
 double MedianGraphMicros(cudaStream_t stream, int calls, int replays, F&& enqueue) {
@@ -86,15 +95,42 @@ template <typename FA, typename FB>
 std::pair<double, double> InterleavedMedianGraphMicros(cudaStream_t stream, int calls, int replays, FA&& a, FB&& b,
                                                        double warmup_ms = 200.0) {
   TimedGraph ga(stream, calls, a), gb(stream, calls, b);
-  const auto start = std::chrono::steady_clock::now();
-  do {
+  ReplayFor(warmup_ms, [&] {
     ga.Replay();
     gb.Replay();
-  } while (std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() < warmup_ms);
+  });
   std::vector<double> ua, ub;
   for (int r = 0; r < replays; ++r) {
     ua.push_back(ga.Replay());
     ub.push_back(gb.Replay());
+  }
+  return {Median(ua), Median(ub)};
+}
+
+// An A/B pair timed each in its own steady state: each side replays alone for at least `warmup_ms` before its
+// `replays` timed replays, in `rounds` rounds whose order alternates (A B, B A, ...: slow thermal drift hits both
+// alike); the medians over all rounds. Unlike the interleaved pair, neither side runs at the clocks the other's power
+// draw leaves it: a deployment runs one of the two, not both in turn. Measured (v22, H200, same build and call): at
+// M >= 128 the interleaved pair slowed the FP6 side and sped up cuBLAS (L3-8B qkv M = 256: FP6 31.7 vs 28.9 us,
+// cuBLAS 21.7 vs 25.3 us solo): there cuBLAS draws more power, and each side inherited the other's clocks (at
+// M = 64 on H100, where ours draws more, the reverse: L3-8B gate+up FP6 43.3 us interleaved, 47.3 us solo).
+template <typename FA, typename FB>
+std::pair<double, double> SoloSteadyMedianGraphMicros(cudaStream_t stream, int calls, int replays, FA&& a, FB&& b,
+                                                      double warmup_ms = 200.0, int rounds = 2) {
+  TimedGraph ga(stream, calls, a), gb(stream, calls, b);
+  std::vector<double> ua, ub;
+  auto steady = [&](TimedGraph& g, std::vector<double>& out) {
+    ReplayFor(warmup_ms, [&] { g.Replay(); });
+    for (int r = 0; r < replays; ++r) out.push_back(g.Replay());
+  };
+  for (int r = 0; r < rounds; ++r) {
+    if (r % 2 == 0) {
+      steady(ga, ua);
+      steady(gb, ub);
+    } else {
+      steady(gb, ub);
+      steady(ga, ua);
+    }
   }
   return {Median(ua), Median(ub)};
 }
