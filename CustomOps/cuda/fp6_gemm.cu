@@ -23,13 +23,14 @@
 //
 // * WgmmaKernel (sm_90a, M > 16 tokens). Three warpgroups: a producer (one thread, registers given back with
 //   setmaxnreg) streams each k-tile's activation tile (T tokens x 64 k, TMA tensor map, 128-byte swizzle, zero fill
-//   beyond M and K) and the bands' 3 KiB each (bulk copies) into a D-stage ring with full/empty mbarriers; two
-//   consumer warpgroups each own `bands` 64-row bands: warp w of a warpgroup converts block t = w of its bands (the
-//   wgmma register-A fragment of rows 16w..16w+15 is the m16n8k16 A fragment) and issues wgmma.m64nTk16 with A from
-//   registers and B from the swizzled tile. Split-K across a cluster is reduced through distributed shared memory
-//   (each CTA reads its share of the tokens from every CTA of the cluster; a cluster barrier then keeps the shared
-//   memory alive until all have read); the tiles of full waves can run whole, one CTA each, before the split ones (so
-//   only the last wave is split). PlanWgmma picks tile, bands, split and whole tiles with a small cost model.
+//   beyond M and K) and the bands' 3 KiB each (bulk copies; at T = 64 two k-tiles' worth per copy) into a D-stage
+//   ring with full/empty mbarriers; two consumer warpgroups each own `bands` 64-row bands: warp w of a warpgroup
+//   converts block t = w of its bands (the wgmma register-A fragment of rows 16w..16w+15 is the m16n8k16 A fragment)
+//   and issues wgmma.m64nTk16 with A from registers and B from the swizzled tile. Split-K across a cluster is reduced
+//   through distributed shared memory (each CTA reads its share of the tokens from every CTA of the cluster; a
+//   cluster barrier then keeps the shared memory alive until all have read); the tiles of full waves can run whole,
+//   one CTA each, before the split ones (so only the last wave is split). PlanWgmma picks tile, bands, split and
+//   whole tiles with a small cost model.
 #pragma nv_diag_suppress 177  // helpers unused in one of the two target passes
 #include <cooperative_groups.h>
 #include <cuda.h>
@@ -1034,6 +1035,12 @@ struct WgLayout {
   // Deeper rings (T = 64/128/256: 10/8/5 stages) and a third A-fragment buffer (wgmma.wait_group 2) measured no
   // faster at M = 64 and 1-3 % slower at M = 1024 (docs/cuda-kernel.md, v16).
   static constexpr int kStages = T == 256 ? 4 : (T == 128 ? 5 : 6);
+  // At T = 64, the weights of two consecutive k-tiles per copy (stages 2q and 2q+1 hold band j's 2-bit words of both,
+  // then its 4-bit words of both: one 2 KiB and one 4 KiB copy per band instead of two of 1 and 2 KiB): fewer,
+  // larger copies stream faster (docs/cuda-kernel.md, v23-v24). Not at T = 128 and 256, whose rings of 5 and 4
+  // stages would lose a stage of lookahead (4-6 % slower at 256 tokens, v23).
+  static constexpr int kPer = T == 64 ? 2 : 1;
+  static_assert(kStages % kPer == 0, "a pair of k-tiles shares two stages");
   static constexpr int kXTile = T * 128;
   static constexpr int kWTile = 2 * BPW * kTileBytes;
   static constexpr int kRows = 128 * BPW;
@@ -1098,19 +1105,30 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
       const uint32_t stage_bytes = static_cast<uint32_t>(L::kXTile + valid * kTileBytes);
       for (int i = 0; i < nkt; ++i) {
         const int st = i % L::kStages;
-        if (i >= L::kStages) MbarWait(&empty[st], ((i / L::kStages) - 1) & 1);
         const int kt = kt0 + i;
-        MbarArriveExpectTx(&full[st], stage_bytes);
-        TensorCopy2d(xs + st * L::kXTile, &x_map, kt * 64, static_cast<int>(token0), &full[st]);
-        for (int j = 0; j < 2 * BPW; ++j) {
-          const int band = band0 + j;
-          if (band < sh.nb) {
-            uint8_t* dst = ws + st * L::kWTile + j * kTileBytes;
-            const int64_t tile = static_cast<int64_t>(band) * sh.kt + kt;
-            BulkCopy(dst, a.w + tile * kSeg2TileBytes, kSeg2TileBytes, &full[st], policy);
-            BulkCopy(dst + kSeg2TileBytes, a.w + static_cast<int64_t>(sh.np) * sh.kp / 4 + tile * kSeg4TileBytes,
-                     kSeg4TileBytes, &full[st], policy);
+        if (L::kPer == 1 || st % 2 == 0) {
+          // The weights of k-tiles i .. i + cnt - 1 (cnt = 2 but at the end) go into this stage group, whose stages
+          // must both be free; their bytes complete on this stage's barrier, which tile i + 1's consumers also passed.
+          const int cnt = L::kPer == 1 ? 1 : min(2, nkt - i);
+          for (int h = 0; h < L::kPer; ++h)
+            if (i + h >= L::kStages && i + h < nkt)
+              MbarWait(&empty[st + h], (((i + h) / L::kStages) - 1) & 1);
+          MbarArriveExpectTx(&full[st], stage_bytes + static_cast<uint32_t>(valid * kTileBytes * (cnt - 1)));
+          TensorCopy2d(xs + st * L::kXTile, &x_map, kt * 64, static_cast<int>(token0), &full[st]);
+          for (int j = 0; j < 2 * BPW; ++j) {
+            const int band = band0 + j;
+            if (band < sh.nb) {
+              uint8_t* dst = ws + (st / L::kPer) * L::kPer * L::kWTile + j * kTileBytes * L::kPer;
+              const int64_t tile = static_cast<int64_t>(band) * sh.kt + kt;
+              BulkCopy(dst, a.w + tile * kSeg2TileBytes, kSeg2TileBytes * cnt, &full[st], policy);
+              BulkCopy(dst + kSeg2TileBytes * L::kPer,
+                       a.w + static_cast<int64_t>(sh.np) * sh.kp / 4 + tile * kSeg4TileBytes, kSeg4TileBytes * cnt,
+                       &full[st], policy);
+            }
           }
+        } else {  // the second stage of a group: its activation tile only
+          MbarArriveExpectTx(&full[st], static_cast<uint32_t>(L::kXTile));
+          TensorCopy2d(xs + st * L::kXTile, &x_map, kt * 64, static_cast<int>(token0), &full[st]);
         }
       }
     }
@@ -1139,32 +1157,52 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
 #pragma unroll
         for (int e = 0; e < 4; ++e) frag[r][s][j][e] = 0u;
   const int shift = (wi & 1) * 4;  // block B of a 2-bit word pair
-  // This lane's words in a stage: the 2-bit word of slice s is at +32*s words, the 4-bit word at +64*s words.
-  const uint32_t w_lane = SmemAddr(ws) + static_cast<uint32_t>(wg * BPW * kTileBytes) + 4u * ((wi >> 1) * 32 + lane);
-  const uint32_t w4_lane = 4u * (256 + wi * 32) - 4u * ((wi >> 1) * 32);
+  // This lane's words of band j in stage st (group g = st / kPer, h = st % kPer): the band's block at
+  // g * kPer * kWTile + j * kPer * 3 KiB holds the 2-bit words of its kPer k-tiles (1 KiB each), then their 4-bit
+  // words (2 KiB each); the 2-bit word of slice s is at +64 s words, the 4-bit word at +128 s words.
+  const uint32_t w_lane =
+      SmemAddr(ws) + static_cast<uint32_t>(wg * BPW * kTileBytes * L::kPer) + 4u * ((wi >> 1) * 32 + lane);
+  const uint32_t w4_lane = 1024u * L::kPer + 4u * (wi * 32) - 4u * ((wi >> 1) * 32);
   const uint32_t x_base = SmemAddr(xs);
 
-  // One k-tile: convert its 4 slices x BPW bands, issue all their wgmmas as one group, retire the previous group and
-  // hand its stage back to the producer.
-  auto tile = [&](int i, uint32_t (&fr)[4][BPW][4]) {
-    const int st = i % L::kStages;
-    MbarWait(&full[st], (i / L::kStages) & 1);
-    const uint32_t wst = w_lane + static_cast<uint32_t>(st * L::kWTile);
-    uint32_t w2[4][BPW], w4[4][BPW];
+  // The ring position of the tile whose words are loaded next (stage, phase parity), kept as counters: i % kStages
+  // and i / kStages cost ~10 instructions per tile.
+  int ld_st = 0;
+  uint32_t ld_ph = 0;
+  uint32_t w2[4][BPW], w4[4][BPW];
+  // Waits for stage ld_st and reads this lane's words of it.
+  auto load = [&]() {
+    MbarWait(&full[ld_st], ld_ph);
+    const int h = ld_st % L::kPer;
+    const uint32_t wst = w_lane + static_cast<uint32_t>((ld_st - h) * L::kWTile + 1024 * h);
 #pragma unroll
     for (int s = 0; s < 4; ++s)
 #pragma unroll
       for (int j = 0; j < BPW; ++j) {
-        w2[s][j] = LoadShared32(wst + j * kTileBytes + 4u * 64 * s);
-        w4[s][j] = LoadShared32(wst + j * kTileBytes + w4_lane + 4u * 128 * s);
+        w2[s][j] = LoadShared32(wst + j * kTileBytes * L::kPer + 4u * 64 * s);
+        w4[s][j] = LoadShared32(wst + j * kTileBytes * L::kPer + w4_lane + 1024u * h + 4u * 128 * s);
       }
+  };
+  auto advance = [&]() {
+    ld_st = ld_st + 1 == L::kStages ? 0 : ld_st + 1;
+    ld_ph ^= ld_st == 0 ? 1u : 0u;
+  };
+  int prev_st = 0;  // the stage of the previous tile, handed back once its group retired
+  // One k-tile: convert its 4 slices x BPW bands, issue all their wgmmas as one group, retire the previous group and
+  // hand its stage back to the producer. (Waiting for the next tile's stage and reading its words before retiring the
+  // previous group, so that the two latencies overlap, measured no faster: docs/cuda-kernel.md, v24.)
+  auto tile = [&](int i, uint32_t (&fr)[4][BPW][4]) {
+    load();
+    const int st = ld_st;
 #pragma unroll
     for (int s = 0; s < 4; ++s)
 #pragma unroll
       for (int j = 0; j < BPW; ++j) {
         uint32_t xlo, xhi;
-        SpreadSignE2(w2[s][j], xlo, xhi);
-        DequantBlock(xlo << shift, xhi << shift, w4[s][j], fr[s][j]);
+        // Shifting the 2-bit word first equals shifting both helper words on every bit DequantBlock reads (they
+        // differ only in bits 2 and 30, which no kSignE2Select byte takes): one shift per slice instead of two.
+        SpreadSignE2(w2[s][j] << shift, xlo, xhi);
+        DequantBlock(xlo, xhi, w4[s][j], fr[s][j]);
       }
     const uint32_t xaddr = x_base + static_cast<uint32_t>(st * L::kXTile);
     WgmmaFence();
@@ -1173,8 +1211,10 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
 #pragma unroll
       for (int j = 0; j < BPW; ++j) Wgmma<T>::Run(acc[j], fr[s][j], SwizzledKMajorDesc(xaddr + 32 * s));
     WgmmaCommit();
+    advance();
     WgmmaWait<1>();  // the previous tile's group is done: its stage and its fragments are free
-    if (i > 0 && lane == 0) MbarArrive(&empty[(i - 1) % L::kStages]);
+    if (i > 0 && lane == 0) MbarArrive(&empty[prev_st]);
+    prev_st = st;
   };
   // Unrolled by two with no conditional inside, so that on every path the fragments being overwritten belong to a
   // retired group (ptxas otherwise serialises the wgmmas, C7513).
