@@ -1038,9 +1038,10 @@ struct WgLayout {
   // At T = 64, the weights of two consecutive k-tiles per copy (stages 2q and 2q+1 hold band j's 2-bit words of both,
   // then its 4-bit words of both: one 2 KiB and one 4 KiB copy per band instead of two of 1 and 2 KiB): fewer,
   // larger copies stream faster (docs/cuda-kernel.md, v23-v24). Not at T = 128 and 256, whose rings of 5 and 4
-  // stages would lose a stage of lookahead (4-6 % slower at 256 tokens, v23).
+  // stages would lose a stage of lookahead (4-6 % slower at 256 tokens, v23); three k-tiles per copy at T = 64 were
+  // 3 % slower than two (up to 10 % with one CTA per SM, v24).
   static constexpr int kPer = T == 64 ? 2 : 1;
-  static_assert(kStages % kPer == 0, "a pair of k-tiles shares two stages");
+  static_assert(kStages % kPer == 0, "a group of kPer k-tiles shares kPer consecutive stages");
   static constexpr int kXTile = T * 128;
   static constexpr int kWTile = 2 * BPW * kTileBytes;
   static constexpr int kRows = 128 * BPW;
@@ -1106,10 +1107,11 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
       for (int i = 0; i < nkt; ++i) {
         const int st = i % L::kStages;
         const int kt = kt0 + i;
-        if (L::kPer == 1 || st % 2 == 0) {
-          // The weights of k-tiles i .. i + cnt - 1 (cnt = 2 but at the end) go into this stage group, whose stages
-          // must both be free; their bytes complete on this stage's barrier, which tile i + 1's consumers also passed.
-          const int cnt = L::kPer == 1 ? 1 : min(2, nkt - i);
+        if (st % L::kPer == 0) {
+          // The weights of k-tiles i .. i + cnt - 1 (cnt = kPer but at the end) go into this stage group, whose stages
+          // must all be free; their bytes complete on this stage's barrier, which the group's later tiles' consumers
+          // also passed.
+          const int cnt = min(L::kPer, nkt - i);
           for (int h = 0; h < L::kPer; ++h)
             if (i + h >= L::kStages && i + h < nkt)
               MbarWait(&empty[st + h], (((i + h) / L::kStages) - 1) & 1);
@@ -1126,7 +1128,7 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
                        &full[st], policy);
             }
           }
-        } else {  // the second stage of a group: its activation tile only
+        } else {  // a later stage of a group: its activation tile only
           MbarArriveExpectTx(&full[st], static_cast<uint32_t>(L::kXTile));
           TensorCopy2d(xs + st * L::kXTile, &x_map, kt * 64, static_cast<int>(token0), &full[st]);
         }
