@@ -1167,16 +1167,18 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
   const uint32_t w4_lane = 1024u * L::kPer + 4u * (wi * 32) - 4u * ((wi >> 1) * 32);
   const uint32_t x_base = SmemAddr(xs);
 
-  // The ring position of the tile whose words are loaded next (stage, phase parity), kept as counters: i % kStages
-  // and i / kStages cost ~10 instructions per tile.
-  int ld_st = 0;
-  uint32_t ld_ph = 0;
-  uint32_t w2[4][BPW], w4[4][BPW];
-  // Waits for stage ld_st and reads this lane's words of it.
-  auto load = [&]() {
-    MbarWait(&full[ld_st], ld_ph);
-    const int h = ld_st % L::kPer;
-    const uint32_t wst = w_lane + static_cast<uint32_t>((ld_st - h) * L::kWTile + 1024 * h);
+  // The ring position of the current tile (stage, phase parity) and the previous tile's stage, kept as counters:
+  // i % kStages and i / kStages cost ~10 instructions per tile.
+  int st = 0, prev_st = 0;
+  uint32_t phase = 0;
+  // One k-tile: convert its 4 slices x BPW bands, issue all their wgmmas as one group, retire the previous group and
+  // hand its stage back to the producer. (Waiting for the next tile's stage and reading its words before retiring the
+  // previous group, so that the two latencies overlap, measured no faster: docs/cuda-kernel.md, v24.)
+  auto tile = [&](int i, uint32_t (&fr)[4][BPW][4]) {
+    MbarWait(&full[st], phase);
+    const int h = st % L::kPer;
+    const uint32_t wst = w_lane + static_cast<uint32_t>((st - h) * L::kWTile + 1024 * h);
+    uint32_t w2[4][BPW], w4[4][BPW];
 #pragma unroll
     for (int s = 0; s < 4; ++s)
 #pragma unroll
@@ -1184,18 +1186,6 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
         w2[s][j] = LoadShared32(wst + j * kTileBytes * L::kPer + 4u * 64 * s);
         w4[s][j] = LoadShared32(wst + j * kTileBytes * L::kPer + w4_lane + 1024u * h + 4u * 128 * s);
       }
-  };
-  auto advance = [&]() {
-    ld_st = ld_st + 1 == L::kStages ? 0 : ld_st + 1;
-    ld_ph ^= ld_st == 0 ? 1u : 0u;
-  };
-  int prev_st = 0;  // the stage of the previous tile, handed back once its group retired
-  // One k-tile: convert its 4 slices x BPW bands, issue all their wgmmas as one group, retire the previous group and
-  // hand its stage back to the producer. (Waiting for the next tile's stage and reading its words before retiring the
-  // previous group, so that the two latencies overlap, measured no faster: docs/cuda-kernel.md, v24.)
-  auto tile = [&](int i, uint32_t (&fr)[4][BPW][4]) {
-    load();
-    const int st = ld_st;
 #pragma unroll
     for (int s = 0; s < 4; ++s)
 #pragma unroll
@@ -1213,10 +1203,11 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
 #pragma unroll
       for (int j = 0; j < BPW; ++j) Wgmma<T>::Run(acc[j], fr[s][j], SwizzledKMajorDesc(xaddr + 32 * s));
     WgmmaCommit();
-    advance();
     WgmmaWait<1>();  // the previous tile's group is done: its stage and its fragments are free
     if (i > 0 && lane == 0) MbarArrive(&empty[prev_st]);
     prev_st = st;
+    st = st + 1 == L::kStages ? 0 : st + 1;
+    phase ^= st == 0 ? 1u : 0u;
   };
   // Unrolled by two with no conditional inside, so that on every path the fragments being overwritten belong to a
   // retired group (ptxas otherwise serialises the wgmmas, C7513).
