@@ -1120,7 +1120,7 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
           for (int j = 0; j < 2 * BPW; ++j) {
             const int band = band0 + j;
             if (band < sh.nb) {
-              uint8_t* dst = ws + (st / L::kPer) * L::kPer * L::kWTile + j * kTileBytes * L::kPer;
+              uint8_t* dst = ws + st * L::kWTile + j * kTileBytes * L::kPer;  // st is the group's first stage
               const int64_t tile = static_cast<int64_t>(band) * sh.kt + kt;
               BulkCopy(dst, a.w + tile * kSeg2TileBytes, kSeg2TileBytes * cnt, &full[st], policy);
               BulkCopy(dst + kSeg2TileBytes * L::kPer,
