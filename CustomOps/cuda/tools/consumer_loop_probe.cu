@@ -18,11 +18,13 @@
 #include "fp6_tc_dequant.cuh"
 #include "wgmma_ops.cuh"
 using namespace fp6::cuda;
-__device__ __forceinline__ uint64_t Desc(uint32_t a) { return (uint64_t)((a & 0x3FFFF) >> 4) | (1ull << 16) | (64ull << 32) | (1ull << 62); }
 __device__ __forceinline__ uint32_t Lds(uint32_t a) { uint32_t v; asm volatile("ld.shared.b32 %0, [%1];" : "=r"(v) : "r"(a) : "memory"); return v; }
-__device__ __forceinline__ void Fence() { asm volatile("wgmma.fence.sync.aligned;" ::: "memory"); }
-__device__ __forceinline__ void Commit() { asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory"); }
-template <int N> __device__ __forceinline__ void WaitG() { asm volatile("wgmma.wait_group.sync.aligned %0;" ::"n"(N) : "memory"); }
+// One mbarrier.try_wait on phase `parity`: whether that phase has completed.
+__device__ __forceinline__ bool TryWait(uint32_t bar, uint32_t parity) {
+  uint32_t ok;
+  asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.b32 %0, 1, 0, p;\n}" : "=r"(ok) : "r"(bar), "r"(parity) : "memory");
+  return ok != 0;
+}
 
 template <int MODE, int T, int WGS, int CPS>
 __global__ void __launch_bounds__(128 * (WGS + ((MODE & 8) ? 1 : 0)), CPS) Probe(int tiles, long long* out, uint32_t* sink) {
@@ -41,10 +43,7 @@ __global__ void __launch_bounds__(128 * (WGS + ((MODE & 8) ? 1 : 0)), CPS) Probe
   if (wg == WGS) {  // spinning producer: polls a barrier phase that never completes, like a producer waiting on `empty`
     if (threadIdx.x == 128 * WGS) {
       const uint32_t b2 = (uint32_t)__cvta_generic_to_shared(&bar2);
-      while (!done_flag) {
-        uint32_t ok;
-        asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.b32 %0, 1, 0, p;\n}" : "=r"(ok) : "r"(b2), "r"(0u) : "memory");
-      }
+      while (!done_flag) TryWait(b2, 0u);
     }
     return;
   }
@@ -61,8 +60,8 @@ __global__ void __launch_bounds__(128 * (WGS + ((MODE & 8) ? 1 : 0)), CPS) Probe
   int st = 0;
   auto tile = [&](uint32_t (&fr)[4][4]) {
     if (MODE & 4) {
-      uint32_t ok = 0;
-      while (!ok) asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.b32 %0, 1, 0, p;\n}" : "=r"(ok) : "r"(baddr), "r"(1u) : "memory");
+      while (!TryWait(baddr, 1u)) {
+      }
     }
     if (MODE & 2) {
       const uint32_t ws = wl + st * 6144;
@@ -77,11 +76,11 @@ __global__ void __launch_bounds__(128 * (WGS + ((MODE & 8) ? 1 : 0)), CPS) Probe
       }
     }
     if (MODE & 1) {
-      Fence();
+      WgmmaFence();
 #pragma unroll
-      for (int s = 0; s < 4; ++s) Wgmma<T>::Run(acc, fr[s], Desc(xb + 32 * s));
-      Commit();
-      WaitG<1>();
+      for (int s = 0; s < 4; ++s) Wgmma<T>::Run(acc, fr[s], SwizzledKMajorDesc(xb + 32 * s));
+      WgmmaCommit();
+      WgmmaWait<1>();
     }
     if ((MODE & 4) && lane == 0) asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(b2addr) : "memory");
     st = st + 1 == 4 ? 0 : st + 1;
@@ -89,7 +88,7 @@ __global__ void __launch_bounds__(128 * (WGS + ((MODE & 8) ? 1 : 0)), CPS) Probe
   __syncwarp();
   long long t0 = clock64();
   for (int i = 0; i < tiles; i += 2) { tile(frag[0]); tile(frag[1]); }
-  if (MODE & 1) WaitG<0>();
+  if (MODE & 1) WgmmaWait<0>();
   long long t1 = clock64();
   if (threadIdx.x == 0) done_flag = 1;
   float s = 0; for (int e = 0; e < T / 2; ++e) s += acc[e];
@@ -97,22 +96,25 @@ __global__ void __launch_bounds__(128 * (WGS + ((MODE & 8) ? 1 : 0)), CPS) Probe
   if ((threadIdx.x & 127) == 0) out[blockIdx.x * 3 + wg] = t1 - t0;
 }
 
+int g_sms = 0;  // SMs of the device: one grid of CTAs per SM (or two) runs in one wave
+
 template <int MODE, int T, int WGS, int CPS>
 void Run(const char* name, long long* out, uint32_t* sink) {
   const int wgs = WGS, cps = CPS;
   auto k = Probe<MODE, T, WGS, CPS>;
-  const int tiles = 2048, grid = 132 * cps;
+  const int tiles = 2048, grid = g_sms * cps, threads = 128 * (wgs + ((MODE & 8) ? 1 : 0));
   const int smem = cps == 2 ? 100000 : 65536;  // two CTAs per SM need <= ~113 KB each
   cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
-  k<<<grid, 128 * (wgs + ((MODE & 8) ? 1 : 0)), smem>>>(tiles, out, sink);
+  k<<<grid, threads, smem>>>(tiles, out, sink);  // warm-up
   cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess) { std::printf("%s: launch failed: %s\n", name, cudaGetErrorString(e)); return; }
-  e = cudaDeviceSynchronize();
+  if (e == cudaSuccess) e = cudaDeviceSynchronize();
+  if (e != cudaSuccess) { std::printf("%s: failed: %s\n", name, cudaGetErrorString(e)); return; }
   cudaEvent_t a, b; cudaEventCreate(&a); cudaEventCreate(&b);
   cudaEventRecord(a);
-  k<<<grid, 128 * (wgs + ((MODE & 8) ? 1 : 0)), smem>>>(tiles, out, sink);
+  k<<<grid, threads, smem>>>(tiles, out, sink);
   cudaEventRecord(b); e = cudaEventSynchronize(b);
   float ms; cudaEventElapsedTime(&ms, a, b);
+  cudaEventDestroy(a); cudaEventDestroy(b);
   std::vector<long long> h(grid * 3);
   cudaMemcpy(h.data(), out, h.size() * 8, cudaMemcpyDeviceToHost);
   std::vector<long long> c;
@@ -142,8 +144,9 @@ void SetBig(long long* out, uint32_t* sink) {
   Run<3, 256, WGS, 1>("convert+hgmma", out, sink);
 }
 int main() {
+  cudaDeviceGetAttribute(&g_sms, cudaDevAttrMultiProcessorCount, 0);
   long long* out; uint32_t* sink;
-  cudaMalloc(&out, 132 * 2 * 3 * 8); cudaMalloc(&sink, 4096 * 4);
+  cudaMalloc(&out, g_sms * 2 * 3 * 8); cudaMalloc(&sink, 4096 * 4);
   Set64<1, 1>(out, sink); Set64<2, 1>(out, sink); Set64<3, 1>(out, sink); Set64<2, 2>(out, sink);
   SetBig<1>(out, sink); SetBig<2>(out, sink);
   return 0;
