@@ -238,6 +238,15 @@ __device__ __forceinline__ void TensorCopy2d(void* dst, const CUtensorMap* map, 
 #endif
 }
 
+// Fetches a tensor map (here a __grid_constant__ kernel parameter) into the TMA unit's descriptor cache.
+__device__ __forceinline__ void PrefetchTensorMap(const CUtensorMap* map) {
+#if FP6_SM90
+  asm volatile("prefetch.tensormap [%0];" ::"l"(reinterpret_cast<uint64_t>(map)) : "memory");
+#else
+  (void)map;
+#endif
+}
+
 __device__ __forceinline__ void PrefetchL2(const void* p) {
   asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
 }
@@ -1074,6 +1083,7 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
     // ---- producer: one thread streams the activation tile and the bands' weights of every k-tile into the ring ----
     SetMaxRegisters<false, WgRegs<kCtas>::kProducer>();
     if (threadIdx.x == 0) {
+      PrefetchTensorMap(&x_map);  // the activation copies' descriptor, fetched while the barriers and policy are set up
       const uint64_t policy = WeightPolicy(sh.ntt == 1);
       int valid = 0;
       for (int j = 0; j < 2 * BPW; ++j) valid += (band0 + j < sh.nb) ? 1 : 0;
@@ -1140,6 +1150,17 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
       SmemAddr(ws) + static_cast<uint32_t>(wg * BPW * kTileBytes * L::kPer) + 4u * ((wi >> 1) * 32 + lane);
   const uint32_t w4_lane = 1024u * L::kPer + 4u * (wi * 32) - 4u * ((wi >> 1) * 32);
   const uint32_t x_base = SmemAddr(xs);
+  // The epilogue's column quad (256 consumer threads over kRows / 4 quads, 32 or 64, which divide 256: each thread
+  // keeps one, for all its tokens) and its scales and bias, loaded as FP16 pairs (4 registers, not 8: the two-CTA
+  // variant has 104 per consumer thread) here, before the k-tile loop, so that their DRAM latency hides behind it.
+  // Loaded after the loop (v18-v25, before the cluster exchange) they cost ~1-3 % at 64 tokens (v26).
+  constexpr int kQuads = L::kRows / 4;
+  static_assert(256 % kQuads == 0, "every consumer thread keeps one column quad");
+  const int ct = static_cast<int>(threadIdx.x) - 128;  // consumer thread index, 0..255
+  const int r4 = (ct % kQuads) * 4;
+  const int n = band0 * 64 + r4;
+  QuadScales scales;
+  scales.Load(a, n);
 
   // The ring position of the current tile (stage, phase parity) and the previous tile's stage, kept as counters:
   // i % kStages and i / kStages cost ~10 instructions per tile.
@@ -1193,17 +1214,6 @@ __global__ void __launch_bounds__(kWgThreads, kCtas)
   if (i < nkt) tile(i, frag[0]);
 
   // ---- epilogue: FP32 partials to shared memory, reduce across the cluster, scale, store ----
-  // 256 consumer threads over kRows/4 column quads (32 or 64, which divide 256): each thread keeps one quad, so its
-  // scales and bias are loaded once, as FP16 pairs (4 registers, not 8: the two-CTA variant has 104 per consumer
-  // thread), and here, before the partials are exchanged, so that their DRAM latency overlaps the reduction (loaded
-  // after it, v17, they cost a round trip at the end of every CTA).
-  constexpr int kQuads = L::kRows / 4;
-  static_assert(256 % kQuads == 0, "every consumer thread keeps one column quad");
-  const int ct = threadIdx.x - 128;  // consumer thread index, 0..255
-  const int r4 = (ct % kQuads) * 4;
-  const int n = band0 * 64 + r4;
-  QuadScales scales;
-  scales.Load(a, n);
   WgmmaWait<0>();
   NamedBarrierSync(1, 256);  // both consumer warpgroups are done with the ring, which the partials reuse
   float* red = reinterpret_cast<float*>(smem);
