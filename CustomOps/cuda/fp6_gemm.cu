@@ -1013,11 +1013,14 @@ struct WgShape {
   int whole;    // CTAs (a multiple of `cluster`) that each run a whole tile before the split tiles start
 };
 
-template <int T, int BPW>
+template <int T, int BPW, int kCtas = 1>
 struct WgLayout {
-  // Deeper rings (T = 64/128/256: 10/8/5 stages) and a third A-fragment buffer (wgmma.wait_group 2) measured no
-  // faster at M = 64 and 1-3 % slower at M = 1024 (docs/cuda-kernel.md, v16).
-  static constexpr int kStages = T == 256 ? 4 : (T == 128 ? 5 : 6);
+  // At T = 64 with one CTA per SM, 8 stages (v27): with 6 a CTA that has its SM to itself waits for its copies (H200,
+  // M = 64: 4096 x 4096 in 3 splits 12.0 -> 11.0 us, 8192 x 28672 in 2 splits 82.5 -> 71.5 us); 10 or 12 stages
+  // measured slower than 8, and the two-CTA variant keeps 6 (two of them share an SM's shared memory). Deeper rings
+  // at T = 128 and 256 (8 and 5 stages) and a third A-fragment buffer (wgmma.wait_group 2) measured no faster at
+  // M = 64 (v16, with the x2 variant) and 1-3 % slower at M = 1024 (docs/cuda-kernel.md, v16).
+  static constexpr int kStages = T == 256 ? 4 : (T == 128 ? 5 : (kCtas == 2 ? 6 : 8));
   // At T = 64, the weights of two consecutive k-tiles per copy (stages 2q and 2q+1 hold band j's 2-bit words of both,
   // then its 4-bit words of both: one 2 KiB and one 4 KiB copy per band instead of two of 1 and 2 KiB): fewer,
   // larger copies stream faster (docs/cuda-kernel.md, v23-v24). Not at T = 128 and 256, whose rings of 5 and 4
@@ -1043,7 +1046,7 @@ template <int T, int BPW, int kCtas>
 __global__ void __launch_bounds__(kWgThreads, kCtas)
     WgmmaKernel(const __grid_constant__ CUtensorMap x_map, const GemmArgs a, const WgShape sh) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  using L = WgLayout<T, BPW>;
+  using L = WgLayout<T, BPW, kCtas>;
   extern __shared__ __align__(1024) uint8_t smem_raw[];
   // 1024-byte alignment for the 128-byte swizzle, computed in the shared window so that every access below stays a
   // shared-memory access (a round trip through uintptr_t makes the compiler fall back to generic loads).
@@ -1425,11 +1428,11 @@ constexpr int WgVariant(int tile, int bands, int ctas_per_sm) {
 template <int T, int BPW, int kCtas>
 cudaError_t PrepareWgmma(int (&ctas_per_wave)[kMaxCluster], int sm_count) {
   cudaError_t e = cudaFuncSetAttribute(WgmmaKernel<T, BPW, kCtas>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                       WgLayout<T, BPW>::kSmem);
+                                       WgLayout<T, BPW, kCtas>::kSmem);
   for (int ci = 0; ci < kMaxCluster && e == cudaSuccess; ++ci) {
     const int cluster = ci + 1;
     int clusters =
-        MaxActiveClusters(WgmmaKernel<T, BPW, kCtas>, kWgThreads, WgLayout<T, BPW>::kSmem, cluster, sm_count);
+        MaxActiveClusters(WgmmaKernel<T, BPW, kCtas>, kWgThreads, WgLayout<T, BPW, kCtas>::kSmem, cluster, sm_count);
     if (clusters < 0) clusters = sm_count / cluster;  // a failed query only costs the planner its estimate
     ctas_per_wave[ci] = clusters > 0 ? clusters * cluster : sm_count;
   }
@@ -1609,7 +1612,10 @@ double WgmmaCycles(const Runtime& rt, const DeviceInfo& info, int64_t m, int nb,
   const double tensor = 4.0 * bands * tile;             // 128*bands rows x tile tokens x 64 k at 2048 FMA per cycle
   const double weights = 424.0 * bands + 40.0 * (bands - 1);  // 6 KiB per band pair at ~14.5 B per SM-cycle
   const double activations = 3.2 * tile;                // tile x 128 B from L2 at ~40 B per SM-cycle
-  const double per_tile = std::max(tensor, std::max(weights, activations)) + 300.0;
+  // The fixed part: ~300 cycles; ~190 for the 64-token variants with one CTA per SM, whose 8-stage rings (v27) keep
+  // their copies ahead (H200 sweep at M = 64: 8-14 % less time than with 6 stages at one band, 3-8 % at two).
+  const double fixed = tile == 64 && ctas_per_sm == 1 ? 190.0 : 300.0;
+  const double per_tile = std::max(tensor, std::max(weights, activations)) + fixed;
   const double splits_k = static_cast<double>(kt) / cluster;
   const double reduce = cluster > 1 ? 8.0 * bands * tile * cluster + 2000.0 : 0.0;
   const double cta = splits_k * per_tile + reduce;
@@ -1642,12 +1648,12 @@ GemmConfig PlanWgmma(const DeviceInfo& info, int64_t m, int n, int k) {
       if (cluster > 1 && kt / cluster < 8) break;
       // Every tile split, or the full waves whole and only the last wave's tiles split: for the token tile that fits
       // M (with the smaller tile it measured slower than the model says: L3-8B qkv M = 512, t128 52.4 us vs t256
-      // 43.3 us on H100), and from 128 tokens (at 64 the two-CTA variant fills the last wave better: L2-7B gate+up
-      // M = 64, 1.43x vs 1.38x).
+      // 43.3 us on H100). Since the 64-token variant has 8 stages (v27) also at 64 tokens (L2-7B gate+up M = 64 on
+      // H200: whole132 35.7 us, the two-CTA variant 38.3-41.8 us).
       const int per_wave = CtasPerWave(rt, info, tile, bands, cluster, ctas_per_sm);
       const int64_t whole = tiles / per_wave * per_wave;
       for (int64_t w : {int64_t{0}, whole}) {
-        if (w > 0 && (cluster == 1 || ctas_per_sm != 1 || w == tiles || tile != first || tile == 64)) continue;
+        if (w > 0 && (cluster == 1 || ctas_per_sm != 1 || w == tiles || tile != first)) continue;
         const double cycles = WgmmaCycles(rt, info, m, nb, kt, tile, bands, cluster, ctas_per_sm, w);
         if (best_cycles == 0.0 || cycles < best_cycles * 0.97) {
           best_cycles = cycles;
@@ -1698,8 +1704,8 @@ cudaError_t LaunchWgmma(const Runtime& rt, const GemmArgs& a, const GemmConfig& 
   sh.ntt = CeilDiv(a.m, T);
   sh.whole = c.whole_tiles;
   const int64_t ctas = WgCtas(WgTiles(a.m, sh.nb, T, BPW), c.cluster, c.whole_tiles);
-  const ClusterLaunch launch(dim3(static_cast<unsigned>(ctas), 1, 1), kWgThreads, WgLayout<T, BPW>::kSmem, stream,
-                             c.cluster);
+  const ClusterLaunch launch(dim3(static_cast<unsigned>(ctas), 1, 1), kWgThreads, WgLayout<T, BPW, kCtas>::kSmem,
+                             stream, c.cluster);
   return cudaLaunchKernelEx(&launch.cfg, WgmmaKernel<T, BPW, kCtas>, map, a, sh);
 }
 
