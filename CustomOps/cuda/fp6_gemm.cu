@@ -1019,7 +1019,7 @@ struct WgLayout {
   // M = 64: 4096 x 4096 in 3 splits 12.0 -> 11.0 us, 8192 x 28672 in 2 splits 82.5 -> 71.5 us); 10 or 12 stages
   // measured slower than 8, and the two-CTA variant keeps 6 (two of them share an SM's shared memory). Deeper rings
   // at T = 128 and 256 (8 and 5 stages) and a third A-fragment buffer (wgmma.wait_group 2) measured no faster at
-  // M = 64 (v16, with the x2 variant) and 1-3 % slower at M = 1024 (docs/cuda-kernel.md, v16).
+  // M = 64 and 1-3 % slower at M = 1024 (docs/cuda-kernel.md, v16).
   static constexpr int kStages = T == 256 ? 4 : (T == 128 ? 5 : (kCtas == 2 ? 6 : 8));
   // At T = 64, the weights of two consecutive k-tiles per copy (stages 2q and 2q+1 hold band j's 2-bit words of both,
   // then its 4-bit words of both: one 2 KiB and one 4 KiB copy per band instead of two of 1 and 2 KiB): fewer,
@@ -1041,6 +1041,8 @@ struct WgLayout {
 static_assert(WgLayout<64, 2>::kSmem <= kMaxSmemPerBlock && WgLayout<128, 2>::kSmem <= kMaxSmemPerBlock &&
                   WgLayout<128, 1>::kSmem <= kMaxSmemPerBlock && WgLayout<256, 1>::kSmem <= kMaxSmemPerBlock,
               "the wgmma kernel's shared memory exceeds Hopper's 227 KiB per block");
+static_assert(2 * (WgLayout<64, 1, 2>::kSmem + 1024) <= 233472,
+              "two CTAs of the x2 variant (+ 1 KiB reserved each) must fit an SM's 228 KiB of shared memory");
 
 template <int T, int BPW, int kCtas>
 __global__ void __launch_bounds__(kWgThreads, kCtas)
@@ -1648,8 +1650,8 @@ GemmConfig PlanWgmma(const DeviceInfo& info, int64_t m, int n, int k) {
       if (cluster > 1 && kt / cluster < 8) break;
       // Every tile split, or the full waves whole and only the last wave's tiles split: for the token tile that fits
       // M (with the smaller tile it measured slower than the model says: L3-8B qkv M = 512, t128 52.4 us vs t256
-      // 43.3 us on H100). Since the 64-token variant has 8 stages (v27) also at 64 tokens (L2-7B gate+up M = 64 on
-      // H200: whole132 35.7 us, the two-CTA variant 38.3-41.8 us).
+      // 43.3 us on H100). At 64 tokens since the 8-stage ring (v27): L2-7B gate+up M = 64 on H200, whole132 35.7 us
+      // against 38.3-41.8 us for the two-CTA plans, which had filled the last wave better with 6 stages.
       const int per_wave = CtasPerWave(rt, info, tile, bands, cluster, ctas_per_sm);
       const int64_t whole = tiles / per_wave * per_wave;
       for (int64_t w : {int64_t{0}, whole}) {
